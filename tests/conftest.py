@@ -1,0 +1,53 @@
+"""Shared fixtures: the real list files in ../shared, and a private store per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DATA = SHARED / "data"
+LISTS = DATA / "lists"
+MESSAGES = DATA / "messages"
+BENCH = SHARED / "bench"
+
+
+def need(path: Path) -> Path:
+    """Skip cleanly when ../shared (real data) is not beside the checkout."""
+    if not path.exists():
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+@pytest.fixture
+def lists_dir() -> Path:
+    return need(LISTS)
+
+
+@pytest.fixture
+def messages_dir() -> Path:
+    return need(MESSAGES)
+
+
+@pytest.fixture
+def sdn_files() -> list[Path]:
+    base = need(LISTS / "us_ofac_sdn")
+    return [base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")]
+
+
+@pytest.fixture
+def cons_files() -> list[Path]:
+    base = need(LISTS / "us_ofac_consolidated")
+    return [base / n for n in ("cons_prim.csv", "cons_add.csv", "cons_alt.csv", "cons_comments.csv")]
+
+
+@pytest.fixture(autouse=True)
+def tamiz_home(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own data dir and database: no test sees another's state."""
+    home = tmp_path / "tamiz_home"
+    home.mkdir()
+    monkeypatch.setenv("TAMIZ_HOME", str(home))
+    monkeypatch.delenv("TAMIZ_DB", raising=False)
+    return home
