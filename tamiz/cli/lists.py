@@ -1,0 +1,182 @@
+"""`tamiz lists ...`: the operator's commands for list versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json
+
+lists_app = typer.Typer(no_args_is_help=True)
+
+
+def _store(db: str | None):
+    from tamiz.store import Store
+
+    return Store.open(db)
+
+
+@lists_app.command("load")
+@friendly_errors
+def load(
+    dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. us_ofac_sdn.")],
+    files: Annotated[list[Path], typer.Argument(help="The list's files (e.g. sdn.csv add.csv alt.csv).")],
+    force: Annotated[bool, typer.Option(help="Land a new version even if the files did not change.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Parse list files and land them as one new version (all or nothing)."""
+    from tamiz.errors import SourceError
+    from tamiz.sources.registry import parse_files
+
+    for f in files:
+        if not f.is_file():
+            raise SourceError(str(f), "no such file")
+    parsed = parse_files(dataset, files)
+    result = _store(db).load(parsed, force=force)
+    v = result.version
+    summary = {
+        "dataset": dataset,
+        "version": v.version,
+        "created": result.created,
+        "entities": v.entity_count,
+        "published": v.published,
+        "stats": parsed.stats,
+        "warnings": parsed.warnings,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    if result.created:
+        out.print(f"loaded {dataset} v{v.version}: {v.entity_count} entities (published {v.published or 'unknown'})")
+    else:
+        out.print(f"{dataset}: files unchanged, still v{v.version} ({v.entity_count} entities)")
+    for w in parsed.warnings[:20]:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if len(parsed.warnings) > 20:
+        err.print(f"[yellow]... and {len(parsed.warnings) - 20} more warnings[/]")
+
+
+@lists_app.command("update")
+@friendly_errors
+def update(
+    datasets: Annotated[list[str] | None, typer.Argument(help="Datasets to fetch (default: every configured one).")] = None,
+    force: Annotated[bool, typer.Option(help="Accept a list much smaller than the last one.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Download the current lists from their official URLs and land new versions."""
+    from tamiz.sources.update import update_datasets
+
+    outcomes = update_datasets(_store(db), datasets or None, force=force)
+    if as_json:
+        print_json([o.to_dict() for o in outcomes])
+    else:
+        for o in outcomes:
+            colour = {"updated": "green", "unchanged": "dim", "not_modified": "dim"}.get(o.status, "red")
+            out.print(f"[{colour}]{o.dataset}: {o.status}[/] {o.message}", highlight=False)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@lists_app.command("watch")
+@friendly_errors
+def watch(
+    datasets: Annotated[list[str] | None, typer.Argument(help="Datasets to keep current.")] = None,
+    every: Annotated[str, typer.Option(help="Interval: 30m, 1h, 6h, 1d.")] = "1h",
+    iterations: Annotated[int | None, typer.Option(help="Stop after N rounds (default: forever).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Keep lists current: update now, then every interval."""
+    from tamiz.sources.update import watch as watch_loop
+
+    seconds = parse_interval(every)
+
+    def report(outcome) -> None:
+        out.print(f"{outcome.dataset}: {outcome.status} {outcome.message}", highlight=False)
+
+    watch_loop(lambda: _store(db), datasets or None, seconds, iterations=iterations, on_outcome=report)
+
+
+def parse_interval(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    try:
+        if text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except (ValueError, IndexError):
+        raise typer.BadParameter(f"not an interval: {text!r} (use e.g. 30m, 1h, 1d)") from None
+
+
+@lists_app.command("status")
+@friendly_errors
+def status(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Each dataset's current version, date, age and entity count."""
+    from tamiz.screen.freshness import dataset_status
+    from tamiz.sources.update import fetch_status
+
+    store = _store(db)
+    statuses = [dataset_status(v) for v in store.datasets()]
+    fetches = fetch_status()
+    if as_json:
+        print_json([{**s.to_dict(), "fetch": fetches.get(s.name)} for s in statuses])
+        return
+    table = Table(title="Loaded lists")
+    for col in ("dataset", "version", "published", "age (days)", "entities", "last update attempt"):
+        table.add_column(col)
+    for s in statuses:
+        f = fetches.get(s.name) or {}
+        attempt = f.get("last_attempt") or "-"
+        if f.get("last_error"):
+            attempt = f"{attempt} FAILED: {f['last_error']}"
+        age = f"[bold red]{s.age_days} STALE[/]" if s.stale else str(s.age_days)
+        table.add_row(s.name, str(s.version), s.published or "unknown", age, str(s.entity_count), attempt)
+    out.print(table)
+    if not statuses:
+        out.print("no lists loaded: `tamiz screen` loads the packaged OFAC SDN snapshot; `tamiz lists update` fetches current lists")
+    for s in statuses:
+        if s.warning:
+            err.print(f"[bold yellow]WARNING:[/] {s.warning}", highlight=False)
+
+
+@lists_app.command("diff")
+@friendly_errors
+def diff(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    from_version: Annotated[int | None, typer.Argument(help="Older version (default: the one before TO).")] = None,
+    to_version: Annotated[int | None, typer.Argument(help="Newer version (default: current).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What changed between two versions: added, removed and changed parties."""
+    from tamiz.store.diff_report import delta_to_dict, render_diff
+
+    delta = _store(db).delta(dataset, from_version, to_version)
+    if as_json:
+        print_json(delta_to_dict(delta))
+    else:
+        out.print(render_diff(delta), highlight=False, markup=False)
+
+
+@lists_app.command("show")
+@friendly_errors
+def show(
+    entity_id: Annotated[str, typer.Argument(help="Entity id, e.g. us_ofac_sdn:17674.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Everything a list says about one party."""
+    from tamiz.errors import TamizError
+    from tamiz.cli.render import entity_text
+
+    entity = _store(db).entity(entity_id)
+    if entity is None:
+        raise TamizError(f"no entity {entity_id!r} in the current list versions")
+    if as_json:
+        print_json(entity.to_dict())
+    else:
+        out.print(entity_text(entity), highlight=False, markup=False)

@@ -1,0 +1,234 @@
+"""Screen one party against the current versions of the loaded lists.
+
+`Screener` is the Python API every other surface (CLI, HTTP, batch, messages)
+goes through, so they all see the same lists, the same matcher and the same
+freshness warnings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tamiz import __version__
+from tamiz.config import STALE_AFTER_DAYS, cache_dir
+from tamiz.errors import UnknownDataset
+from tamiz.match import MATCH_THRESHOLD, Hit, Matcher, Query
+from tamiz.model import Entity
+from tamiz.screen.collections import resolve_names
+from tamiz.screen.freshness import DatasetStatus, dataset_status
+from tamiz.store import Store, VersionInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ScreenHit:
+    id: str
+    schema: str
+    caption: str
+    score: float
+    match: bool
+    datasets: list[str]
+    explanation: str
+    features: list[dict[str, Any]] = field(default_factory=list)
+    entity: Entity | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, hit: Hit) -> "ScreenHit":
+        e = hit.entity
+        return cls(
+            id=e.id,
+            schema=e.schema,
+            caption=e.caption,
+            score=round(hit.score, 4),
+            match=hit.match,
+            datasets=[e.dataset],
+            explanation=hit.explanation,
+            features=[f.to_dict() for f in hit.features],
+            entity=e,
+        )
+
+    def to_dict(self, features: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "schema": self.schema,
+            "caption": self.caption,
+            "score": self.score,
+            "match": self.match,
+            "datasets": self.datasets,
+            "explanation": self.explanation,
+        }
+        if features:
+            out["features"] = self.features
+        return out
+
+
+@dataclass(slots=True)
+class ScreenResult:
+    query: dict[str, Any]
+    datasets: list[DatasetStatus]
+    results: list[ScreenHit]
+    threshold: float
+
+    @property
+    def matches(self) -> list[ScreenHit]:
+        return [r for r in self.results if r.match]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "threshold": self.threshold,
+            "datasets": [d.to_dict() for d in self.datasets],
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+class Screener:
+    """Holds the matcher for one consistent set of list versions."""
+
+    def __init__(self, store: Store, versions: list[VersionInfo], matcher: Matcher, entities: dict[str, Entity]):
+        self.store = store
+        self.versions = versions
+        self.matcher = matcher
+        self.entities = entities
+        self.opened_at = datetime.now(timezone.utc)
+
+    @classmethod
+    def open(
+        cls,
+        db: str | None = None,
+        datasets: Sequence[str] | None = None,
+        *,
+        store: Store | None = None,
+        load_default: bool = True,
+    ) -> "Screener":
+        store = store or Store.open(db)
+        if load_default and not store.datasets():
+            load_default_snapshot(store)
+        versions = select_versions(store, datasets)
+        entities: list[Entity] = []
+        for v in versions:
+            entities.extend(store.entities(v.dataset, v.version))
+        matcher = _cached_matcher(versions, entities)
+        return cls(store, versions, matcher, {e.id: e for e in entities})
+
+    @property
+    def state(self) -> str:
+        """Which list versions this screener answers from."""
+        return ",".join(f"{v.dataset}:{v.version}" for v in self.versions)
+
+    def status(self, now: datetime | None = None) -> list[DatasetStatus]:
+        return [dataset_status(v, now=now, stale_after_days=STALE_AFTER_DAYS) for v in self.versions]
+
+    def screen(
+        self,
+        name: str,
+        schema: str | None = None,
+        dob: str | Sequence[str] | None = None,
+        country: str | Sequence[str] | None = None,
+        id_number: str | Sequence[str] | None = None,
+        gender: str | None = None,
+        limit: int = 10,
+        threshold: float | None = None,
+        weights: dict[str, float] | None = None,
+        datasets: Sequence[str] | None = None,
+    ) -> ScreenResult:
+        query = Query(
+            name=name,
+            schema=schema,
+            birth_dates=_as_list(dob),
+            countries=[c.lower() for c in _as_list(country)],
+            identifiers=_as_list(id_number),
+            gender=gender,
+        )
+        return self.screen_query(query, limit=limit, threshold=threshold, weights=weights, datasets=datasets)
+
+    def screen_query(
+        self,
+        query: Query,
+        limit: int = 10,
+        threshold: float | None = None,
+        weights: dict[str, float] | None = None,
+        datasets: Sequence[str] | None = None,
+    ) -> ScreenResult:
+        threshold = MATCH_THRESHOLD if threshold is None else threshold
+        wanted = set(datasets) if datasets else None
+        fetch = limit if wanted is None else limit * 4
+        hits = self.matcher.search(query, limit=fetch, threshold=threshold, weights=weights)
+        if wanted is not None:
+            hits = [h for h in hits if h.entity.dataset in wanted][:limit]
+        return ScreenResult(
+            query=_query_dict(query),
+            datasets=self.status(),
+            results=[ScreenHit.of(h) for h in hits],
+            threshold=threshold,
+        )
+
+
+def select_versions(store: Store, datasets: Sequence[str] | None) -> list[VersionInfo]:
+    """Current versions of the named datasets or collections (all when None)."""
+    current = {v.dataset: v for v in store.datasets()}
+    if not datasets:
+        return sorted(current.values(), key=lambda v: v.dataset)
+    names = resolve_names(datasets, loaded=list(current))
+    missing = [n for n in names if n not in current]
+    if missing:
+        loaded = ", ".join(sorted(current)) or "none"
+        raise UnknownDataset(f"dataset not loaded: {', '.join(missing)} (loaded: {loaded})")
+    return [current[n] for n in names]
+
+
+def load_default_snapshot(store: Store) -> None:
+    """First use: land the packaged OFAC SDN snapshot so screening works offline."""
+    from tamiz.sources.snapshot import parse_snapshot
+
+    log.warning("no lists loaded yet: loading the packaged OFAC SDN snapshot")
+    store.load(parse_snapshot())
+
+
+def _cached_matcher(versions: list[VersionInfo], entities: list[Entity]) -> Matcher:
+    """Build the index once per set of list versions and keep it on disk."""
+    key_src = "|".join(f"{v.dataset}:{v.version}:{','.join(f.sha256 for f in v.files)}" for v in versions)
+    engine = f"{__version__}:{getattr(Matcher, 'CACHE_VERSION', '')}"
+    key = hashlib.sha256((engine + key_src).encode()).hexdigest()[:24]
+    path = Path(cache_dir()) / "index" / f"{key}.idx"
+    if path.exists():
+        try:
+            return Matcher.load(path, entities)
+        except Exception as exc:  # a corrupt or outdated cache is rebuilt, never fatal
+            log.warning("rebuilding index cache %s: %s", path, exc)
+    matcher = Matcher.build(entities)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    matcher.save(tmp)
+    tmp.replace(path)
+    return matcher
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return [v for v in value if v]
+
+
+def _query_dict(query: Query) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": query.name}
+    if query.schema:
+        out["schema"] = query.schema
+    if query.birth_dates:
+        out["dob"] = query.birth_dates
+    if query.countries:
+        out["country"] = query.countries
+    if query.identifiers:
+        out["id_number"] = query.identifiers
+    if query.gender:
+        out["gender"] = query.gender
+    return out
