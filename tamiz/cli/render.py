@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.console import Group
 from rich.text import Text
 
 from tamiz.screen.screener import ScreenResult
@@ -13,27 +13,22 @@ def score_bar(score: float, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def results_table(result: ScreenResult) -> Table:
-    table = Table(title=f"Screening: {result.query['name']!r} (match at {result.threshold:.2f})", expand=True)
-    table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("match", no_wrap=True)
-    table.add_column("id", no_wrap=True)
-    table.add_column("schema", no_wrap=True)
-    table.add_column("name")
-    table.add_column("why")
+def results_table(result: ScreenResult) -> Group:
+    """One block per hit: score bar, verdict, id and name, then the reason in words."""
+    lines: list[Text] = [
+        Text(f"Screening {result.query['name']!r}: match at score >= {result.threshold:.2f}", style="bold")
+    ]
     for r in result.results:
         style = "bold red" if r.match else "dim"
-        table.add_row(
-            Text(f"{r.score:.2f} {score_bar(r.score)}", style=style),
-            Text("MATCH" if r.match else "-", style=style),
-            r.id,
-            r.schema,
-            r.caption,
-            r.explanation,
-        )
+        head = Text(f"{r.score:.2f} {score_bar(r.score)} ", style=style)
+        head.append("MATCH    " if r.match else "no match ", style=style)
+        head.append(f"{r.id}  {r.schema}  ")
+        head.append(r.caption, style="bold")
+        lines.append(head)
+        lines.append(Text(f"     {r.explanation}", style="italic"))
     if not result.results:
-        table.add_row("", "", "", "", "no candidates", "")
-    return table
+        lines.append(Text("no candidates found"))
+    return Group(*lines)
 
 
 def entity_text(entity) -> str:

@@ -1,0 +1,131 @@
+"""The `tamiz` command end to end, on the packaged snapshot and the real list files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tamiz.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli_home")
+
+
+@pytest.fixture(autouse=True)
+def tamiz_home(home, monkeypatch) -> Path:
+    """One data dir for the module: the snapshot is loaded and indexed once."""
+    monkeypatch.setenv("TAMIZ_HOME", str(home))
+    monkeypatch.delenv("TAMIZ_DB", raising=False)
+    return home
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_screen_finds_oseguera_with_dropped_surname():
+    data = run_json("screen", "Nemesio Oseguera")
+    assert set(data) >= {"query", "datasets", "results"}
+    top = data["results"][0]
+    assert top["id"] == "us_ofac_sdn:17674"
+    assert top["match"] is True
+    assert set(top) >= {"id", "schema", "caption", "score", "match", "datasets", "explanation"}
+    assert 0.0 <= top["score"] <= 1.0
+    assert [r["score"] for r in data["results"]] == sorted((r["score"] for r in data["results"]), reverse=True)
+
+
+def test_screen_finds_guzman_salazar_without_accents_in_natural_order():
+    data = run_json("screen", "Ivan Archivaldo Guzman Salazar")
+    assert data["results"][0]["id"] == "us_ofac_sdn:13148"
+    assert data["results"][0]["match"] is True
+
+
+def test_screen_reports_list_version_and_stale_warning():
+    data = run_json("screen", "Nemesio Oseguera")
+    (sdn,) = data["datasets"]
+    assert sdn["name"] == "us_ofac_sdn" and sdn["published"] == "2021-07-07"
+    assert sdn["stale"] is True and "tamiz lists update" in sdn["warning"]
+    human = runner.invoke(app, ["screen", "Nemesio Oseguera"])
+    assert "WARNING" in human.stderr and "tamiz lists update" in human.stderr.replace("\n", " ")
+    assert "us_ofac_sdn:17674" in human.stdout
+
+
+def test_screen_dob_evidence_changes_the_score():
+    same = run_json("screen", "Nemesio Oseguera Cervantes", "--dob", "1966-07-17")["results"][0]
+    clash = run_json("screen", "Nemesio Oseguera Cervantes", "--dob", "1990-01-01")["results"][0]
+    assert same["id"] == clash["id"] == "us_ofac_sdn:17674"
+    assert clash["score"] < same["score"]
+
+
+def test_lists_status_and_show():
+    run_json("screen", "Nemesio Oseguera")  # ensures the snapshot is loaded
+    status = run_json("lists", "status")
+    assert status[0]["name"] == "us_ofac_sdn" and status[0]["entity_count"] == 8976
+    entity = run_json("lists", "show", "us_ofac_sdn:17674")
+    assert entity["caption"] == "OSEGUERA CERVANTES, Nemesio"
+    assert any(r["target_id"] == "us_ofac_sdn:17671" for r in entity["relations"])
+    text = runner.invoke(app, ["lists", "show", "us_ofac_sdn:17674"])
+    assert "CARTEL DE JALISCO NUEVA GENERACION" in text.stdout
+
+
+def test_lists_show_unknown_id_is_one_clear_error():
+    result = runner.invoke(app, ["lists", "show", "us_ofac_sdn:0"])
+    assert result.exit_code == 1
+    assert "no entity" in result.stderr and "Traceback" not in result.output
+
+
+def test_lists_load_update_diff_cycle(cons_files, tmp_path):
+    first = run_json("lists", "load", "us_ofac_cons", *map(str, cons_files))
+    assert first["created"] is True and first["entities"] == 442
+    again = run_json("lists", "load", "us_ofac_cons", *map(str, cons_files))
+    assert again["created"] is False and again["version"] == first["version"]
+
+    # A new release: one party removed, one added (a real SDN row), one renamed.
+    changed = tmp_path / "cons"
+    changed.mkdir()
+    for f in cons_files:
+        shutil.copy(f, changed / f.name)
+    prim = changed / "cons_prim.csv"
+    rows = prim.read_bytes().split(b"\r\n")
+    removed_id = rows[0].split(b",")[0].decode()
+    renamed_id = rows[1].split(b",")[0].decode()
+    old_name = rows[1].split(b",")[1]
+    rows[1] = rows[1].replace(old_name, b'"TAMIZ TEST RENAMED TRADING LLC"', 1)
+    added = b'99999999,"TAMIZ TEST ADDED COMPANY S.A. DE C.V.",-0- ,"SDNTK",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- '
+    prim.write_bytes(b"\r\n".join([added] + rows[1:]))
+    second = run_json("lists", "load", "us_ofac_cons", *[str(changed / f.name) for f in cons_files])
+    assert second["created"] is True and second["version"] == first["version"] + 1
+
+    delta = run_json("lists", "diff", "us_ofac_cons")
+    assert [e["id"] for e in delta["added"]] == ["us_ofac_cons:99999999"]
+    assert [e["id"] for e in delta["removed"]] == [f"us_ofac_cons:{removed_id}"]
+    assert f"us_ofac_cons:{renamed_id}" in [c["id"] for c in delta["changed"]]
+    report = runner.invoke(app, ["lists", "diff", "us_ofac_cons"])
+    assert "TAMIZ TEST ADDED COMPANY" in report.stdout and "TAMIZ TEST RENAMED TRADING LLC" in report.stdout
+
+
+def test_lists_load_bad_file_is_one_clear_error_and_store_unchanged(tmp_path, sdn_files):
+    run_json("screen", "Nemesio Oseguera")
+    before = run_json("lists", "status")
+    broken = tmp_path / "sdn.csv"
+    broken.write_bytes(sdn_files[0].read_bytes()[:5000] + b'\r\n123,"CUT')
+    result = runner.invoke(app, ["lists", "load", "us_ofac_sdn", str(broken)])
+    assert result.exit_code == 1
+    assert "sdn.csv" in result.stderr and "Traceback" not in result.output
+    assert run_json("lists", "status") == before
+
+
+def test_unknown_dataset_is_one_clear_error(sdn_files):
+    result = runner.invoke(app, ["lists", "load", "no_such_list", str(sdn_files[0])])
+    assert result.exit_code == 1
+    assert "no_such_list" in result.stderr
