@@ -216,6 +216,16 @@ def test_csv_cut_mid_row_is_refused(sdn_store: Store, server: ListServer) -> Non
     assert_v1_current(sdn_store)
 
 
+def test_csv_cut_at_a_row_boundary_is_refused(sdn_store: Store, server: ListServer) -> None:
+    """Cut exactly after a row: every row parses, only the missing Ctrl-Z line tells."""
+    sdn = server.root / "SDN.CSV"
+    data = sdn.read_bytes()
+    sdn.write_bytes(data[: data.index(b"\r\n", int(len(data) * 0.8)) + 2])
+    outcome = update(sdn_store)
+    assert outcome.status == "refused" and "end-of-file marker" in outcome.message, outcome.message
+    assert_v1_current(sdn_store)
+
+
 def test_shrunken_list_is_refused_unless_forced(sdn_store: Store, server: ListServer) -> None:
     sdn = server.root / "SDN.CSV"
     rows = [ln for ln in sdn.read_bytes().split(b"\r\n") if ln[:1].isdigit()]

@@ -109,6 +109,13 @@ def _decode(path: Path) -> str:
     return text.rstrip("\x1a\r\n ") + "\r\n"
 
 
+def _ends_with_eof_marker(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 8))
+        return b"\x1a" in fh.read()
+
+
 def _null(value: str) -> str | None:
     value = value.strip()
     return None if value in ("-0-", "") else value
@@ -135,6 +142,11 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
 
     stats: dict[str, int] = {}
     warnings: list[str] = []
+    if not _ends_with_eof_marker(by_role[PRIMARY]):
+        # Official OFAC CSVs end with a Ctrl-Z line; a file cut exactly at a row
+        # boundary parses cleanly, so this marker is the only sign of truncation.
+        stats["missing_eof_marker"] = 1
+        warnings.append(f"{by_role[PRIMARY].name}: no end-of-file marker (0x1A): the file may be truncated")
     comments: dict[str, str] = {}
     if COMMENTS in by_role:
         rows = read_rows(by_role[COMMENTS], COMMENTS)

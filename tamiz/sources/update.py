@@ -292,7 +292,11 @@ def _implausible(parsed: ParsedList, previous: _Version | None, min_ratio: float
     count = len(parsed.entities)
     if count == 0:
         return "the downloaded list has no entities"
-    if force or previous is None or not previous.entity_count:
+    if force:
+        return None
+    if parsed.stats.get("missing_eof_marker"):
+        return "the downloaded primary file lacks the publisher's end-of-file marker (a truncated download?); use force to accept it"
+    if previous is None or not previous.entity_count:
         return None
     if count < min_ratio * previous.entity_count:
         return (
