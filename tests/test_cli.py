@@ -96,13 +96,14 @@ def test_lists_load_update_diff_cycle(cons_files, tmp_path):
     for f in cons_files:
         shutil.copy(f, changed / f.name)
     prim = changed / "cons_prim.csv"
-    rows = prim.read_bytes().split(b"\r\n")
-    removed_id = rows[0].split(b",")[0].decode()
-    renamed_id = rows[1].split(b",")[0].decode()
-    old_name = rows[1].split(b",")[1]
-    rows[1] = rows[1].replace(old_name, b'"TAMIZ TEST RENAMED TRADING LLC"', 1)
+    lines = prim.read_bytes().split(b"\r\n")
+    removed_id = lines[0].split(b",")[0].decode()
+    renamed_id = lines[1].split(b",")[0].decode()
+    first_field_end = len(renamed_id) + 1
+    name_end = lines[1].index(b'",', first_field_end) + 1  # the quoted name field
+    lines[1] = lines[1][:first_field_end] + b'"TAMIZ TEST RENAMED TRADING LLC"' + lines[1][name_end:]
     added = b'99999999,"TAMIZ TEST ADDED COMPANY S.A. DE C.V.",-0- ,"SDNTK",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- '
-    prim.write_bytes(b"\r\n".join([added] + rows[1:]))
+    prim.write_bytes(b"\r\n".join([added] + lines[1:]))
     second = run_json("lists", "load", "us_ofac_cons", *[str(changed / f.name) for f in cons_files])
     assert second["created"] is True and second["version"] == first["version"] + 1
 

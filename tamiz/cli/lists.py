@@ -71,13 +71,18 @@ def update(
     """Download the current lists from their official URLs and land new versions."""
     from tamiz.sources.update import update_datasets
 
-    outcomes = update_datasets(_store(db), datasets or None, force=force)
+    store = _store(db)
+    outcomes = update_datasets(store, datasets or None, force=force)
+    monitoring = _monitor_after_update(store, [o.dataset for o in outcomes if o.status == "updated"])
     if as_json:
-        print_json([o.to_dict() for o in outcomes])
+        print_json({"outcomes": [o.to_dict() for o in outcomes], "monitoring": monitoring})
     else:
         for o in outcomes:
             colour = {"updated": "green", "unchanged": "dim", "not_modified": "dim"}.get(o.status, "red")
             out.print(f"[{colour}]{o.dataset}: {o.status}[/] {o.message}", highlight=False)
+        for m in monitoring:
+            out.print(f"monitoring {m['dataset']} v{m['version']}: {m['customers']} customers re-screened "
+                      f"against {m['delta_entities']} changed parties, {m['alerts_opened']} new alerts", highlight=False)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 
@@ -97,8 +102,20 @@ def watch(
 
     def report(outcome) -> None:
         out.print(f"{outcome.dataset}: {outcome.status} {outcome.message}", highlight=False)
+        if outcome.status == "updated":
+            for m in _monitor_after_update(_store(db), [outcome.dataset]):
+                out.print(f"monitoring {m['dataset']}: {m['alerts_opened']} new alerts", highlight=False)
 
     watch_loop(lambda: _store(db), datasets or None, seconds, iterations=iterations, on_outcome=report)
+
+
+def _monitor_after_update(store, datasets: list[str]) -> list[dict]:
+    """A landed update re-screens the monitored customers against its delta."""
+    if not datasets:
+        return []
+    from tamiz.cli.workflow import run_monitoring
+
+    return run_monitoring(store, datasets)
 
 
 def parse_interval(text: str) -> float:

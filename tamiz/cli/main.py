@@ -8,9 +8,14 @@ import typer
 
 from tamiz.cli.common import DbOption, JsonOption, friendly_errors, out, print_json, warn_freshness
 from tamiz.cli.lists import lists_app
+from tamiz.cli.workflow import alerts_app, audit_app, keys_app, monitor_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="tamiz: sanctions screening.")
 app.add_typer(lists_app, name="lists", help="Load, update, inspect and diff sanctions lists.")
+app.add_typer(audit_app, name="audit", help="Verify and export the tamper-evident audit log.")
+app.add_typer(alerts_app, name="alerts", help="Review and decide alerts.")
+app.add_typer(monitor_app, name="monitor", help="Ongoing monitoring of registered customers.")
+app.add_typer(keys_app, name="keys", help="API keys and roles.")
 
 
 @app.command()
@@ -24,6 +29,7 @@ def screen(
     dataset: Annotated[list[str] | None, typer.Option(help="Dataset or collection (default: all loaded).")] = None,
     limit: Annotated[int, typer.Option(help="How many results at most.")] = 10,
     threshold: Annotated[float | None, typer.Option(help="Match threshold (default: calibrated).")] = None,
+    reference: Annotated[str | None, typer.Option(help="Customer reference: matches open alerts for it.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -40,6 +46,7 @@ def screen(
         id_number=id_number,
         limit=limit,
         threshold=threshold,
+        reference=reference,
     )
     warn_freshness(result.datasets)
     if as_json:
@@ -52,3 +59,6 @@ def screen(
 
 def main() -> None:
     app()
+
+from tamiz.cli.batch_text import batch, text  # noqa: E402
+app.command()(batch); app.command()(text)  # noqa: E702

@@ -17,6 +17,8 @@ from typing import Any
 
 from tamiz import __version__
 from tamiz.config import STALE_AFTER_DAYS, cache_dir
+from tamiz.audit import AuditLog
+from tamiz.cases import CaseManager
 from tamiz.errors import UnknownDataset
 from tamiz.match import MATCH_THRESHOLD, Hit, Matcher, Query
 from tamiz.model import Entity
@@ -90,14 +92,31 @@ class ScreenResult:
 
 
 class Screener:
-    """Holds the matcher for one consistent set of list versions."""
+    """Holds the matcher for one consistent set of list versions.
 
-    def __init__(self, store: Store, versions: list[VersionInfo], matcher: Matcher, entities: dict[str, Entity]):
+    Every screening is written to the hash-chained audit log (who, when, input,
+    list versions, engine version, threshold, results) unless the caller turns
+    auditing off to record in bulk itself, as batch runs do.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        versions: list[VersionInfo],
+        matcher: Matcher,
+        entities: dict[str, Entity],
+        *,
+        audit: bool = True,
+        actor: str | None = None,
+    ):
         self.store = store
         self.versions = versions
         self.matcher = matcher
         self.entities = entities
         self.opened_at = datetime.now(timezone.utc)
+        self.actor = actor or default_actor()
+        self.audit: AuditLog | None = AuditLog(store.engine) if audit else None
+        self._cases: CaseManager | None = None
 
     @classmethod
     def open(
@@ -107,6 +126,8 @@ class Screener:
         *,
         store: Store | None = None,
         load_default: bool = True,
+        audit: bool = True,
+        actor: str | None = None,
     ) -> "Screener":
         store = store or Store.open(db)
         if load_default and not store.datasets():
@@ -116,7 +137,16 @@ class Screener:
         for v in versions:
             entities.extend(store.entities(v.dataset, v.version))
         matcher = _cached_matcher(versions, entities)
-        return cls(store, versions, matcher, {e.id: e for e in entities})
+        return cls(store, versions, matcher, {e.id: e for e in entities}, audit=audit, actor=actor)
+
+    @property
+    def cases(self) -> CaseManager:
+        if self._cases is None:
+            self._cases = CaseManager(self.store.engine, self.audit or AuditLog(self.store.engine))
+        return self._cases
+
+    def list_versions(self) -> dict[str, Any]:
+        return {v.dataset: {"version": v.version, "published": v.published} for v in self.versions}
 
     @property
     def state(self) -> str:
@@ -138,6 +168,7 @@ class Screener:
         threshold: float | None = None,
         weights: dict[str, float] | None = None,
         datasets: Sequence[str] | None = None,
+        reference: str | None = None,
     ) -> ScreenResult:
         query = Query(
             name=name,
@@ -147,7 +178,9 @@ class Screener:
             identifiers=_as_list(id_number),
             gender=gender,
         )
-        return self.screen_query(query, limit=limit, threshold=threshold, weights=weights, datasets=datasets)
+        return self.screen_query(
+            query, limit=limit, threshold=threshold, weights=weights, datasets=datasets, reference=reference
+        )
 
     def screen_query(
         self,
@@ -156,19 +189,47 @@ class Screener:
         threshold: float | None = None,
         weights: dict[str, float] | None = None,
         datasets: Sequence[str] | None = None,
+        reference: str | None = None,
+        audit: bool = True,
     ) -> ScreenResult:
+        """Screen one query; with a `reference` (a customer id) matches open alerts."""
         threshold = MATCH_THRESHOLD if threshold is None else threshold
         wanted = set(datasets) if datasets else None
         fetch = limit if wanted is None else limit * 4
         hits = self.matcher.search(query, limit=fetch, threshold=threshold, weights=weights)
         if wanted is not None:
             hits = [h for h in hits if h.entity.dataset in wanted][:limit]
-        return ScreenResult(
+        result = ScreenResult(
             query=_query_dict(query),
             datasets=self.status(),
             results=[ScreenHit.of(h) for h in hits],
             threshold=threshold,
         )
+        if reference is not None and result.matches:
+            self.cases.open_alerts(
+                reference,
+                result.query,
+                [r.to_dict(features=False) | {"fingerprint": r.entity.fingerprint()} for r in result.matches if r.entity],
+                self.list_versions(),
+                threshold=threshold,
+                actor=self.actor,
+            )
+        if audit and self.audit is not None:
+            self.audit.record("screen", self.actor, self.audit_payload(result, reference))
+        return result
+
+    def audit_payload(self, result: ScreenResult, reference: str | None = None) -> dict[str, Any]:
+        """What an examiner needs to replay a screening: input, lists, engine, outcome."""
+        payload: dict[str, Any] = {
+            "input": result.query,
+            "list_versions": self.list_versions(),
+            "engine": f"tamiz {__version__}",
+            "threshold": result.threshold,
+            "results": [{"id": r.id, "score": r.score, "match": r.match} for r in result.results],
+        }
+        if reference is not None:
+            payload["reference"] = reference
+        return payload
 
 
 def select_versions(store: Store, datasets: Sequence[str] | None) -> list[VersionInfo]:
@@ -209,6 +270,14 @@ def _cached_matcher(versions: list[VersionInfo], entities: list[Entity]) -> Matc
     matcher.save(tmp)
     tmp.replace(path)
     return matcher
+
+
+def default_actor() -> str:
+    """Who screens: TAMIZ_ACTOR, else the operating-system user."""
+    import getpass
+    import os
+
+    return os.environ.get("TAMIZ_ACTOR") or getpass.getuser()
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:

@@ -1,0 +1,285 @@
+"""`tamiz audit|alerts|monitor|keys`: the compliance workflow from the terminal."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json
+
+audit_app = typer.Typer(no_args_is_help=True)
+alerts_app = typer.Typer(no_args_is_help=True)
+monitor_app = typer.Typer(no_args_is_help=True)
+keys_app = typer.Typer(no_args_is_help=True)
+
+ActorOption = Annotated[str | None, typer.Option("--actor", envvar="TAMIZ_ACTOR", help="Who is acting (default: OS user).")]
+
+
+def _engine(db: str | None):
+    from tamiz.store import Store
+
+    return Store.open(db).engine
+
+
+def _actor(actor: str | None) -> str:
+    from tamiz.screen.screener import default_actor
+
+    return actor or default_actor()
+
+
+def _workflow(db: str | None):
+    from tamiz.audit import AuditLog
+    from tamiz.cases import CaseManager, Monitor
+
+    engine = _engine(db)
+    audit = AuditLog(engine)
+    cases = CaseManager(engine, audit)
+    return engine, audit, cases, Monitor(engine, cases, audit)
+
+
+# -- audit ---------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+@friendly_errors
+def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Re-compute the hash chain; exit 1 and name the first bad record if it is broken."""
+    from tamiz.audit import AuditLog
+
+    result = AuditLog(_engine(db)).verify()
+    if as_json:
+        print_json({"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq, "problem": result.problem})
+    elif result.ok:
+        out.print(f"audit chain intact: {result.checked} records verified")
+    else:
+        err.print(f"[bold red]audit chain BROKEN at record {result.first_bad_seq}:[/] {result.problem}", highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+@friendly_errors
+def audit_export(
+    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD), included.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), excluded.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="JSONL file (default: standard output).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write audit records of a date range as JSON lines for an examiner."""
+    from tamiz.audit import AuditLog
+
+    log = AuditLog(_engine(db))
+    if output is None:
+        count = log.export(start, end, sys.stdout)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            count = log.export(start, end, fh)
+    err.print(f"exported {count} audit records")
+
+
+# -- alerts ----------------------------------------------------------------------------
+
+
+@alerts_app.command("list")
+@friendly_errors
+def alerts_list(
+    reference: Annotated[str | None, typer.Option(help="Only this customer/reference.")] = None,
+    status: Annotated[str | None, typer.Option(help="open, escalated, pending_approval, closed, suppressed.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Alerts raised by screenings and monitoring."""
+    _, _, cases, _ = _workflow(db)
+    alerts = cases.alerts(reference, status)
+    if as_json:
+        print_json([a.to_dict() for a in alerts])
+        return
+    table = Table(title="Alerts")
+    for col in ("id", "status", "reference", "entity", "score", "decision", "reopened"):
+        table.add_column(col)
+    for a in alerts:
+        table.add_row(str(a.id), a.status, a.reference, f"{a.entity_id} {a.caption}", f"{a.score:.2f}", a.decision or "-", "yes" if a.reopened else "")
+    out.print(table)
+
+
+@alerts_app.command("decide")
+@friendly_errors
+def alerts_decide(
+    alert_id: Annotated[int, typer.Argument()],
+    decision: Annotated[str, typer.Argument(help="true_match, false_positive or escalate.")],
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+    allow_list: Annotated[bool, typer.Option(help="Suppress this customer/entity pair in later screenings.")] = False,
+    expires: Annotated[str | None, typer.Option(help="Allow-list expiry date (YYYY-MM-DD).")] = None,
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Decide an alert; every decision is audited."""
+    _, _, cases, _ = _workflow(db)
+    alert = cases.decide(alert_id, _actor(actor), decision, reason, allow_list=allow_list, expires=date.fromisoformat(expires) if expires else None)
+    out.print(f"alert {alert.id}: {alert.status}")
+
+
+@alerts_app.command("approve")
+@friendly_errors
+def alerts_approve(alert_id: Annotated[int, typer.Argument()], actor: ActorOption = None, db: DbOption = None) -> None:
+    """Second pair of eyes: approve a clearance made by someone else."""
+    _, _, cases, _ = _workflow(db)
+    alert = cases.approve(alert_id, _actor(actor))
+    out.print(f"alert {alert.id}: {alert.status}")
+
+
+# -- monitoring ------------------------------------------------------------------------
+
+
+@monitor_app.command("add")
+@friendly_errors
+def monitor_add(
+    reference: Annotated[str | None, typer.Argument(help="Customer reference (omit with --file).")] = None,
+    name: Annotated[str | None, typer.Option(help="Customer name.")] = None,
+    schema: Annotated[str, typer.Option(help="Person, Organization, Company...")] = "Person",
+    dob: Annotated[str | None, typer.Option()] = None,
+    country: Annotated[str | None, typer.Option()] = None,
+    id_number: Annotated[str | None, typer.Option("--id")] = None,
+    file: Annotated[Path | None, typer.Option(help="CSV/JSONL/Parquet of customers (batch column names).")] = None,
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Register customers for ongoing re-screening when lists change."""
+    _, _, _, monitor = _workflow(db)
+    if file is not None:
+        from tamiz.screen.batch import read_customers
+
+        count = monitor.add_many(read_customers(file), actor=_actor(actor))
+    elif reference and name:
+        monitor.add(reference, name, schema=schema, dob=dob, country=country, id_number=id_number)
+        count = 1
+    else:
+        raise typer.BadParameter("give REFERENCE and --name, or --file")
+    out.print(f"{count} customers registered; {monitor.count()} monitored in all")
+
+
+@monitor_app.command("remove")
+@friendly_errors
+def monitor_remove(reference: Annotated[str, typer.Argument()], actor: ActorOption = None, db: DbOption = None) -> None:
+    """Stop monitoring a customer."""
+    _, _, _, monitor = _workflow(db)
+    if not monitor.remove(reference, actor=_actor(actor)):
+        err.print(f"no monitored customer {reference!r}")
+        raise typer.Exit(1)
+    out.print(f"removed {reference}")
+
+
+@monitor_app.command("list")
+@friendly_errors
+def monitor_list(limit: Annotated[int, typer.Option()] = 100, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Monitored customers."""
+    _, _, _, monitor = _workflow(db)
+    customers = monitor.list(limit=limit)
+    if as_json:
+        print_json([c.__dict__ for c in customers])
+        return
+    for c in customers:
+        out.print(f"{c.reference}\t{c.name}\t{c.schema}\t{c.dob or ''}\t{c.country or ''}", highlight=False)
+    out.print(f"{monitor.count()} monitored")
+
+
+@monitor_app.command("subscribe")
+@friendly_errors
+def monitor_subscribe(
+    url: Annotated[str, typer.Argument(help="Webhook URL receiving signed POSTs.")],
+    secret_file: Annotated[Path, typer.Option(help="File holding the HMAC secret (never on the command line).")],
+    db: DbOption = None,
+) -> None:
+    """Notify a URL (HMAC-signed) when monitoring opens alerts."""
+    from tamiz.cases import Webhooks
+
+    secret = secret_file.read_text().strip()
+    sub = Webhooks(_engine(db)).subscribe(url, secret)
+    out.print(f"subscription {sub} for {url}")
+
+
+@monitor_app.command("run")
+@friendly_errors
+def monitor_run(
+    datasets: Annotated[list[str] | None, typer.Argument(help="Datasets whose latest delta to re-screen (default: all).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-screen monitored customers against the added and changed parties of the last update."""
+    from tamiz.store import Store
+
+    store = Store.open(db)
+    runs = run_monitoring(store, datasets)
+    if as_json:
+        print_json(runs)
+        return
+    for r in runs:
+        out.print(f"{r['dataset']}: {r['delta_entities']} changed parties, {r['customers']} customers, "
+                  f"{r['alerts_opened']} new alerts", highlight=False)
+
+
+def run_monitoring(store, datasets: list[str] | None = None) -> list[dict]:
+    """Monitoring after a list update: only the delta is screened."""
+    from tamiz.audit import AuditLog
+    from tamiz.cases import CaseManager, Monitor
+
+    audit = AuditLog(store.engine)
+    cases = CaseManager(store.engine, audit)
+    monitor = Monitor(store.engine, cases, audit)
+    results = []
+    for v in store.datasets():
+        if datasets and v.dataset not in datasets:
+            continue
+        if v.version < 2:
+            continue
+        delta = store.delta(v.dataset)
+        run = monitor.run(delta, list_versions={v.dataset: {"version": v.version, "published": v.published}})
+        results.append({"dataset": v.dataset, "version": v.version, "delta_entities": len(delta.added) + len(delta.changed),
+                        "customers": run.customers, "alerts_opened": len(run.alerts)})
+    return results
+
+
+# -- keys ------------------------------------------------------------------------------
+
+
+@keys_app.command("create")
+@friendly_errors
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    role: Annotated[str, typer.Option(help="screener, analyst, approver or admin.")] = "screener",
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create an API key; it is shown once and stored only as a hash."""
+    from tamiz.auth import KeyStore
+
+    key_id, plaintext = KeyStore(_engine(db)).create(name, role, actor=_actor(actor))
+    err.print(f"key {key_id} ({role}) for {name}; store it now, it is not shown again:")
+    sys.stdout.write(plaintext + "\n")
+
+
+@keys_app.command("list")
+@friendly_errors
+def keys_list(db: DbOption = None) -> None:
+    """API keys (never their secrets)."""
+    from tamiz.auth import KeyStore
+
+    for k in KeyStore(_engine(db)).list():
+        out.print(k, highlight=False)
+
+
+@keys_app.command("revoke")
+@friendly_errors
+def keys_revoke(key_id: Annotated[str, typer.Argument()], actor: ActorOption = None, db: DbOption = None) -> None:
+    """Revoke an API key."""
+    from tamiz.auth import KeyStore
+
+    if not KeyStore(_engine(db)).revoke(key_id, actor=_actor(actor)):
+        err.print(f"no active key {key_id}")
+        raise typer.Exit(1)
+    out.print(f"revoked {key_id}")
