@@ -18,7 +18,7 @@ from sqlalchemy import Engine, MetaData, inspect
 from tamiz.errors import StoreError
 from tamiz.store.engine import make_engine
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def metadata() -> MetaData:
@@ -38,7 +38,7 @@ def create_all(engine: Engine) -> None:
 
 def alembic_config(url: str) -> Config:
     if not (MIGRATIONS / "env.py").exists():
-        raise StoreError(f"{MIGRATIONS}: Alembic migrations not found (is tamiz installed from a checkout?)")
+        raise StoreError(f"{MIGRATIONS}: Alembic migrations not found (incomplete installation?)")
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
