@@ -130,3 +130,29 @@ def test_unknown_dataset_is_one_clear_error(sdn_files):
     result = runner.invoke(app, ["lists", "load", "no_such_list", str(sdn_files[0])])
     assert result.exit_code == 1
     assert "no_such_list" in result.stderr
+
+
+def test_message_command_lists_every_message_and_flags_planted_party(messages_dir, tmp_path):
+    rje = messages_dir / "swift_mt103" / "MT103-out-ack.rje"
+    data = run_json("message", str(rje))
+    assert len(data["messages"]) == 13
+    planted = tmp_path / "planted.xml"
+    src = (messages_dir / "iso20022_pacs008" / "fedwire_CustomerCreditTransfer_Scenario1_Step1_pacs.008.xml").read_text()
+    assert "Corporation B" in src
+    planted.write_text(src.replace("Corporation B", "GUZMAN SALAZAR, Ivan Archivaldo", 1))
+    data = run_json("message", str(planted))
+    (msg,) = data["messages"]
+    assert msg["hit"] is True
+    hit_ids = {h["entity_id"] for h in msg["hits"]}
+    assert "us_ofac_sdn:13148" in hit_ids
+    assert any("Cdtr" in h["path"] for h in msg["hits"] if h["entity_id"] == "us_ofac_sdn:13148")
+
+
+def test_text_command_finds_mentions(tmp_path):
+    doc = tmp_path / "news.txt"
+    doc.write_text("Authorities said the Jalisco New Generation Cartel, led by Nemesio Oseguera, expanded in the Gulf region.")
+    data = run_json("text", str(doc))
+    ids = {m["id"] for m in data["mentions"]}
+    assert {"us_ofac_sdn:17671", "us_ofac_sdn:17674"} <= ids
+    for m in data["mentions"]:
+        assert doc.read_text()[m["start"]:m["end"]] == m["text"]

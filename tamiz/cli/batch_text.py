@@ -102,3 +102,32 @@ def text(
     for m in mentions:
         out.print(f"[bold]{m.start}-{m.end}[/] {m.text!r} -> {m.id} {m.caption} ({m.score:.2f})", highlight=False)
         out.print(f"    {m.explanation}", style="italic", highlight=False)
+
+
+@friendly_errors
+def message(
+    files: Annotated[list[Path], typer.Argument(help="SWIFT MT103 (incl. RJE batches), ISO 20022 pacs.008 / pain.001.")],
+    threshold: Annotated[float | None, typer.Option(help="Match threshold (default: calibrated).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Screen every party and free-text field of payment messages."""
+    from tamiz.screen.message_screening import messages_to_json, screen_messages
+    from tamiz.screen.messages import parse_files
+    from tamiz.screen.screener import Screener
+
+    screener = Screener.open(db)
+    results = screen_messages(parse_files(list(files)), screener, threshold=threshold)
+    warn_freshness(screener.status())
+    if as_json:
+        print_json(messages_to_json(results))
+        return
+    for r in results:
+        summary = r.summary()
+        colour = {"hit": "bold red", "error": "yellow"}.get(r.status, "green")
+        out.print(f"[{colour}]{r.status.upper():5}[/] {summary.get('source')} #{summary.get('index')} "
+                  f"{summary.get('format')} {summary.get('message_id') or ''}", highlight=False)
+        if r.error:
+            out.print(f"      {r.error}", highlight=False)
+        for h in r.hits:
+            out.print(f"      {h.path}: {h.query!r} -> {h.entity_id} {h.caption} ({h.score:.2f}) {h.explanation}", highlight=False)

@@ -25,6 +25,10 @@ def load(
     dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. us_ofac_sdn.")],
     files: Annotated[list[Path], typer.Argument(help="The list's files (e.g. sdn.csv add.csv alt.csv).")],
     force: Annotated[bool, typer.Option(help="Land a new version even if the files did not change.")] = False,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="File format, e.g. 'internal' for your own watch list (any new dataset name)."),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -35,7 +39,7 @@ def load(
     for f in files:
         if not f.is_file():
             raise SourceError(str(f), "no such file")
-    parsed = parse_files(dataset, files)
+    parsed = parse_files(dataset, files, format=format)
     result = _store(db).load(parsed, force=force)
     v = result.version
     summary = {

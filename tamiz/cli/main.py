@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tamiz.cli.common import DbOption, JsonOption, friendly_errors, out, print_json, warn_freshness
+from tamiz.cli.batch_text import batch, message, text
 from tamiz.cli.lists import lists_app
 from tamiz.cli.workflow import alerts_app, audit_app, keys_app, monitor_app
 
@@ -16,6 +17,9 @@ app.add_typer(audit_app, name="audit", help="Verify and export the tamper-eviden
 app.add_typer(alerts_app, name="alerts", help="Review and decide alerts.")
 app.add_typer(monitor_app, name="monitor", help="Ongoing monitoring of registered customers.")
 app.add_typer(keys_app, name="keys", help="API keys and roles.")
+app.command()(batch)
+app.command()(message)
+app.command()(text)
 
 
 @app.command()
@@ -59,6 +63,3 @@ def screen(
 
 def main() -> None:
     app()
-
-from tamiz.cli.batch_text import batch, text  # noqa: E402
-app.command()(batch); app.command()(text)  # noqa: E702

@@ -9,12 +9,9 @@ could not be parsed is reported as an error, never as "no hit".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-from rigour.text import is_stopword
 
 from tamiz.screen.messages.model import Party, PaymentMessage, TextField
 
@@ -163,35 +160,11 @@ def _screen_text(text: TextField, screener: _Screener, threshold: float | None, 
     return cache[key]
 
 
-# --- free text --------------------------------------------------------------
-# Stand-in until tamiz/screen/text.py provides find_mentions(text, screener):
-# slide windows of 2-4 words through the screener and keep real matches only.
-
-_WORD = re.compile(r"[^\W\d_][^\W_]*(?:[.'-][^\W\d_]+)*\.?")
-_WINDOWS = (2, 3, 4)
-# A name does not start with a connecting word ("OF FAC", "DE JALISCO"), nor end
-# with any stopword; name particles such as "al", "el", "abu" may start one.
-_NO_START = {"of", "and", "y", "for", "to", "in", "on", "by", "de", "du", "des", "und", "et", "at", "per"}
-
-
 def text_mentions(text: str, screener: _Screener, threshold: float | None = None) -> list[tuple[str, _Hit]]:
-    """(matched words, hit) for each listed party named in `text`, best window per entity."""
-    words = [w.rstrip(".") for w in _WORD.findall(text) if len(w.rstrip(".")) >= 2]
-    best: dict[str, tuple[str, _Hit]] = {}
-    seen: set[str] = set()
-    for size in _WINDOWS:
-        for start in range(0, max(0, len(words) - size + 1)):
-            window = words[start : start + size]
-            if window[0].lower() in _NO_START or is_stopword(window[-1].lower()):
-                continue
-            query = " ".join(window)
-            if query.upper() in seen:
-                continue
-            seen.add(query.upper())
-            for h in screener.screen(query, threshold=threshold, limit=3).results:
-                if h.match and (h.id not in best or h.score > best[h.id][1].score):
-                    best[h.id] = (query, h)
-    return sorted(best.values(), key=lambda pair: -pair[1].score)
+    """(words as written, hit) for each listed party named in a free-text field."""
+    from tamiz.screen.text import find_mentions
+
+    return [(m.text, m) for m in find_mentions(text, screener, threshold)]
 
 
 def _hit(path: str, role: str, source: str, query: str, h: _Hit, text: str | None = None) -> MessageHit:
