@@ -17,11 +17,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tamiz.errors import SourceError, UnknownDataset
+from tamiz.errors import SourceError, TamizError, UnknownDataset
 from tamiz.sources.base import ParsedList
 
 OVERRIDE_ENV = "TAMIZ_SOURCES"
 _REQUIRED = ("title", "parser", "urls")
+# Formats with a parser that no packaged dataset names (a firm's own lists, other
+# publications of a registered list); the rest come from datasets.json.
+_EXTRA_FORMATS: dict[str, str] = {
+    "internal": "tamiz.sources.internal:parse",
+    "ofac_xml": "tamiz.sources.ofac_xml:parse",
+    "ofac_advanced_xml": "tamiz.sources.ofac_advanced_xml:parse",
+    "uk_hmt_csv_2018": "tamiz.sources.uk_hmt_csv:parse",
+    "uk_conlist_2022": "tamiz.sources.uk_conlist_2022:parse",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +45,13 @@ class DatasetSpec:
     collections: list[str] = field(default_factory=list)
 
     def load_parser(self) -> Callable[[Sequence[Path], str], ParsedList]:
-        module_name, _, func_name = self.parser.partition(":")
-        module = importlib.import_module(module_name)
-        return getattr(module, func_name or "parse")
+        return _import_parser(self.parser)
+
+
+def _import_parser(ref: str) -> Callable[[Sequence[Path], str], ParsedList]:
+    module_name, _, func_name = ref.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, func_name or "parse")
 
 
 def _read_json(text: str, origin: str) -> dict[str, dict[str, Any]]:
@@ -99,9 +112,28 @@ def get_spec(name: str, registry: dict[str, DatasetSpec] | None = None) -> Datas
         raise UnknownDataset(f"unknown dataset {name!r}; known datasets: {known}") from None
 
 
-def parse_files(dataset: str, paths: Sequence[Path]) -> ParsedList:
-    """Parse a dataset's files with its registered parser (imported only when needed)."""
-    return get_spec(dataset).load_parser()(list(paths), dataset)
+def formats(registry: dict[str, DatasetSpec] | None = None) -> dict[str, str]:
+    """Format name → "module:function" parser: datasets.json's formats plus `_EXTRA_FORMATS`."""
+    registry = registry if registry is not None else load_registry()
+    out = dict(_EXTRA_FORMATS)
+    for spec in registry.values():
+        if spec.format:
+            out.setdefault(spec.format, spec.parser)
+    return out
+
+
+def parse_files(dataset: str, paths: Sequence[Path], format: str | None = None) -> ParsedList:
+    """Parse a dataset's files with its registered parser (imported only when needed).
+
+    With `format`, that format's parser is used and `dataset` need not be in the
+    registry: this is how a firm's own lists (format "internal") are loaded.
+    """
+    if format is None:
+        return get_spec(dataset).load_parser()(list(paths), dataset)
+    known = formats()
+    if format not in known:
+        raise TamizError(f"unknown list format {format!r}; known formats: {', '.join(sorted(known))}")
+    return _import_parser(known[format])(list(paths), dataset)
 
 
 def collections(registry: dict[str, DatasetSpec] | None = None) -> dict[str, list[str]]:
