@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json
+from tamiz.cli.export import export
 
 lists_app = typer.Typer(no_args_is_help=True)
+lists_app.command("export")(export)
 
 
 def _store(db: str | None):
@@ -191,8 +193,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Everything a list says about one party."""
-    from tamiz.errors import TamizError
     from tamiz.cli.render import entity_text
+    from tamiz.errors import TamizError
 
     entity = _store(db).entity(entity_id)
     if entity is None:

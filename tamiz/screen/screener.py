@@ -11,14 +11,14 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tamiz import __version__
-from tamiz.config import STALE_AFTER_DAYS, cache_dir
 from tamiz.audit import AuditLog
 from tamiz.cases import CaseManager
+from tamiz.config import STALE_AFTER_DAYS, cache_dir
 from tamiz.errors import UnknownDataset
 from tamiz.match import MATCH_THRESHOLD, Hit, Matcher, Query
 from tamiz.model import Entity
@@ -40,20 +40,24 @@ class ScreenHit:
     explanation: str
     features: list[dict[str, Any]] = field(default_factory=list)
     entity: Entity | None = field(default=None, repr=False)
+    also_on: list[str] = field(default_factory=list)  # the same party on other lists
 
     @classmethod
-    def of(cls, hit: Hit) -> "ScreenHit":
+    def of(cls, hit: Hit, also_on: Sequence[str] = ()) -> ScreenHit:
         e = hit.entity
+        datasets = [e.dataset]
+        datasets += sorted({other.split(":", 1)[0] for other in also_on} - {e.dataset})
         return cls(
             id=e.id,
             schema=e.schema,
             caption=e.caption,
             score=round(hit.score, 4),
             match=hit.match,
-            datasets=[e.dataset],
+            datasets=datasets,
             explanation=hit.explanation,
             features=[f.to_dict() for f in hit.features],
             entity=e,
+            also_on=list(also_on),
         )
 
     def to_dict(self, features: bool = True) -> dict[str, Any]:
@@ -66,6 +70,8 @@ class ScreenHit:
             "datasets": self.datasets,
             "explanation": self.explanation,
         }
+        if self.also_on:
+            out["also_on"] = self.also_on
         if features:
             out["features"] = self.features
         return out
@@ -113,7 +119,7 @@ class Screener:
         self.versions = versions
         self.matcher = matcher
         self.entities = entities
-        self.opened_at = datetime.now(timezone.utc)
+        self.opened_at = datetime.now(UTC)
         self.actor = actor or default_actor()
         self.audit: AuditLog | None = AuditLog(store.engine) if audit else None
         self._cases: CaseManager | None = None
@@ -128,7 +134,7 @@ class Screener:
         load_default: bool = True,
         audit: bool = True,
         actor: str | None = None,
-    ) -> "Screener":
+    ) -> Screener:
         store = store or Store.open(db)
         if load_default and not store.datasets():
             load_default_snapshot(store)
@@ -144,6 +150,14 @@ class Screener:
         if self._cases is None:
             self._cases = CaseManager(self.store.engine, self.audit or AuditLog(self.store.engine))
         return self._cases
+
+    def also_on(self, entity_id: str) -> list[str]:
+        """Ids of the same party on the other loaded lists (strong evidence only)."""
+        if len(self.versions) < 2:
+            return []
+        from tamiz.screen.crosslist import also_on
+
+        return also_on(self, entity_id)
 
     def list_versions(self) -> dict[str, Any]:
         return {v.dataset: {"version": v.version, "published": v.published} for v in self.versions}
@@ -202,7 +216,7 @@ class Screener:
         result = ScreenResult(
             query=_query_dict(query),
             datasets=self.status(),
-            results=[ScreenHit.of(h) for h in hits],
+            results=[ScreenHit.of(h, self.also_on(h.entity.id)) for h in hits],
             threshold=threshold,
         )
         if reference is not None and result.matches:
