@@ -1,0 +1,252 @@
+"""The matcher: an index over a list's names plus the scorer, with explanations."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from followthemoney.types import registry
+
+from tamiz.index import CandidateIndex, IndexedName
+from tamiz.match.evidence import (
+    DEFAULT_WEIGHTS,
+    country_features,
+    dob_features,
+    gender_features,
+    identifier_features,
+    schema_compatible,
+)
+from tamiz.match.explain import explain
+from tamiz.match.names import NameComparison, compare_parts
+from tamiz.match.results import Comparison, Feature, Hit
+from tamiz.model import Entity, Identifier, NameKind
+from tamiz.normalize import TAG_WEIGHT, Tag, analyse
+
+MATCH_THRESHOLD = 0.7
+NEAR_MISS_FLOOR = 0.5  # results below this are not shown at all
+CANDIDATE_RATIO = 0.3  # score only candidates whose index score is at least this share of the best
+FORMAT = 1
+
+
+def _country_code(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    return registry.country.clean(value) or registry.country.clean_text(value) if len(value) > 2 else value.lower()
+
+
+@dataclass
+class Query:
+    name: str
+    schema: str | None = None
+    birth_dates: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    identifiers: list[str | Identifier] = field(default_factory=list)
+    gender: str | None = None
+
+    def country_codes(self) -> list[str]:
+        out = []
+        for c in self.countries:
+            code = _country_code(c)
+            if code:
+                out.append(code)
+        return out
+
+
+def _name_kind(schema: str | None) -> str | None:
+    return "Person" if schema == "Person" else schema
+
+
+class _Analysed:
+    """A query analysed once as a person name and once as an organisation name."""
+
+    def __init__(self, query: Query):
+        self.query = query
+        schema = query.schema
+        self.person = analyse(query.name, "Person") if schema in (None, "Person", "LegalEntity") else None
+        self.org = analyse(query.name, "Organization") if schema != "Person" else None
+        self.found: dict[str, frozenset[str]] = {}  # query word -> listed words the index found it under
+        self.cache: dict = {}  # word-pair similarities for this query
+
+    def for_candidate(self, person: bool):
+        return (self.person if person else self.org) or self.person or self.org
+
+    def variants(self):
+        seen = set()
+        for parts in (self.person, self.org):
+            if parts is not None and parts.tokens not in seen:
+                seen.add(parts.tokens)
+                yield parts
+
+
+class Matcher:
+    def __init__(self, entities: Sequence[Entity], index: CandidateIndex):
+        self.entities = list(entities)
+        self.index = index
+        self._by_entity: dict[int, list[int]] | None = None
+
+    # ---- build / persist ------------------------------------------------------------------
+    @classmethod
+    def build(cls, entities: Sequence[Entity]) -> "Matcher":
+        names: list[IndexedName] = []
+        for pos, entity in enumerate(entities):
+            person = entity.schema == "Person"
+            seen: set[tuple[str, ...]] = set()
+            for name in entity.all_names():
+                parts = analyse(name.full, entity.schema, name.given, name.family)
+                if not parts.tokens or parts.tokens in seen:
+                    continue
+                seen.add(parts.tokens)
+                names.append(IndexedName(pos, str(name.kind), person, parts.tokens, tuple(int(t) for t in parts.tags)))
+        return cls(entities, CandidateIndex.build(names))
+
+    @staticmethod
+    def _fingerprint(entities: Sequence[Entity]) -> str:
+        h = hashlib.sha256()
+        for e in entities:
+            h.update(e.id.encode())
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        self.index.save(tmp)
+        with open(tmp, "ab") as fh:
+            pickle.dump({"format": FORMAT, "entities": self._fingerprint(self.entities)}, fh)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, entities: Sequence[Entity]) -> "Matcher":
+        path = Path(path)
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+            meta = pickle.load(fh)
+        if meta.get("format") != FORMAT or meta.get("entities") != cls._fingerprint(entities):
+            raise ValueError(f"{path}: index was built for other entities; rebuild it")
+        names = [IndexedName(*row) for row in state["names"]]
+        index = CandidateIndex(names, state["vocab"], state["idf"], state["indptr"], state["postings"],
+                               state["keys"], state["unknown_idf"], state["common_df"])
+        return cls(entities, index)
+
+    # ---- candidates ------------------------------------------------------------------------
+    def _candidate_entities(self, aq: _Analysed, limit: int) -> list[tuple[int, float, list[int]]]:
+        """(entity position, index score, name ids) best first."""
+        per_entity: dict[int, tuple[float, list[int]]] = {}
+        names = self.index.names
+        schema = aq.query.schema
+        for parts in aq.variants():
+            for nid, score in self.index.candidate_names(parts.tokens, parts.tags, limit=limit * 4, found=aq.found):
+                pos = names[nid].entity
+                if schema is not None and not schema_compatible(schema, self.entities[pos].schema):
+                    continue
+                prev = per_entity.get(pos)
+                if prev is None:
+                    per_entity[pos] = (score, [nid])
+                else:
+                    if nid not in prev[1]:
+                        prev[1].append(nid)
+                    if score > prev[0]:
+                        per_entity[pos] = (score, prev[1])
+        ranked = sorted(per_entity.items(), key=lambda kv: -kv[1][0])[:limit]
+        return [(pos, s, nids) for pos, (s, nids) in ranked]
+
+    def candidates(self, query: Query, limit: int = 50) -> list[tuple[Entity, float]]:
+        aq = _Analysed(query)
+        return [(self.entities[pos], score) for pos, score, _ in self._candidate_entities(aq, limit)]
+
+    # ---- scoring ---------------------------------------------------------------------------
+    def _weight(self, token: str, tag: int) -> float:
+        return self.index.token_weight(token, tag)
+
+    def search(self, query: Query, limit: int = 10, threshold: float | None = None,
+               weights: dict[str, float] | None = None) -> list[Hit]:
+        threshold = MATCH_THRESHOLD if threshold is None else threshold
+        w = {**DEFAULT_WEIGHTS, **(weights or {})}
+        aq = _Analysed(query)
+        hits: list[Hit] = []
+        ranked = self._candidate_entities(aq, max(20, limit * 2))
+        if not ranked:
+            return []
+        # Entities whose index score is far below the best share only minor words with the query.
+        floor = ranked[0][1] * CANDIDATE_RATIO
+        for pos, iscore, nids in ranked:
+            if iscore < floor:
+                break
+            entity = self.entities[pos]
+            hit = self._score(aq, entity, [self.index.names[n] for n in nids], threshold, w, self._weight, aq.found)
+            # Near misses stay visible: a good name with clashing evidence is shown, unmatched.
+            if hit is not None and max(hit.score, hit.features[0].value) >= min(NEAR_MISS_FLOOR, threshold):
+                hits.append(hit)
+        hits.sort(key=lambda h: (-h.score, h.entity.id))
+        return hits[:limit]
+
+    @staticmethod
+    def _score(aq: _Analysed, entity: Entity, names: Sequence[IndexedName], threshold: float,
+               w: dict[str, float], weight: Callable[[str, int], float],
+               allowed: dict[str, frozenset[str]] | None = None) -> Hit | None:
+        query = aq.query
+        if not schema_compatible(query.schema, entity.schema):
+            return None
+        best: tuple[float, NameComparison, IndexedName] | None = None
+        for name in names:
+            parts = aq.for_candidate(name.person)
+            if parts is None:
+                continue
+            cmp = compare_parts(parts.tokens, parts.tags, name.tokens, name.tags, weight, name.person,
+                                name.weights or None, allowed, aq.cache)
+            if best is None or cmp.score > best[0]:
+                best = (cmp.score, cmp, name)
+        if best is None or best[0] <= 0.0:
+            return None
+        name_score, cmp, name = best
+        features = [Feature("name", name_score, w["name"], query.name, " ".join(name.tokens), _pairs_detail(cmp))]
+        if name.kind == NameKind.WEAK_ALIAS:
+            features.append(Feature("weak_alias", -1.0, w["weak_alias"], None, " ".join(name.tokens),
+                                    "matched a weak (low-quality) alias"))
+        features += dob_features(query.birth_dates, entity.birth_dates, w)
+        features += country_features(query.country_codes(), entity, w)
+        features += gender_features(query.gender, entity, w)
+        features += identifier_features(query.identifiers, entity, w)
+        score = sum(f.value * f.weight for f in features)
+        score = max(0.0, min(1.0, score))
+        return Hit(entity, score, score >= threshold, features, explain(cmp, features, name.kind))
+
+
+def _pairs_detail(cmp: NameComparison) -> str:
+    bits = []
+    for p in cmp.pairs:
+        if p.query and p.candidate:
+            bits.append(p.query if p.how == "exact" else f"{p.query}~{p.candidate} ({p.how})")
+        elif p.query:
+            bits.append(f"{p.query} (not in listed name)")
+        elif p.candidate:
+            bits.append(f"listed {p.candidate} (not in query)")
+    return f"query coverage {cmp.query_coverage:.2f}, listed-name coverage {cmp.candidate_coverage:.2f}: " + ", ".join(bits)
+
+
+def _static_weight(token: str, tag: int) -> float:
+    """Without list statistics a longer word is taken as rarer."""
+    return (4.0 + min(len(token), 10) * 0.6) * TAG_WEIGHT[Tag(tag)]
+
+
+def compare(name1: str, name2: str, schema: str = "Person", *, threshold: float | None = None,
+            weights: dict[str, float] | None = None, candidate: Entity | None = None, **evidence) -> Comparison:
+    """Score one query name against one other name (or `candidate` entity) without an index."""
+    threshold = MATCH_THRESHOLD if threshold is None else threshold
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    query = Query(name=name1, schema=schema, **evidence)
+    entity = candidate or Entity(id="compare:1", dataset="compare", schema=schema or "LegalEntity", caption=name2)
+    person = entity.schema == "Person"
+    names = []
+    for n in ([] if candidate is None else entity.all_names()) or [type("N", (), {"full": name2, "given": None, "family": None, "kind": NameKind.PRIMARY})()]:
+        parts = analyse(n.full, entity.schema, n.given, n.family)
+        names.append(IndexedName(0, str(n.kind), person, parts.tokens, tuple(int(t) for t in parts.tags)))
+    hit = Matcher._score(_Analysed(query), entity, names, threshold, w, _static_weight)
+    if hit is None:
+        return Comparison(0.0, False, [], "Names have nothing in common.")
+    return Comparison(hit.score, hit.match, hit.features, hit.explanation)

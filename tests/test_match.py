@@ -1,0 +1,149 @@
+"""Scoring and explanations against the real SDN, evasions included."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tamiz.match import MATCH_THRESHOLD, Comparison, Hit, Matcher, Query, compare
+from tamiz.model import Identifier
+from tests.conftest import LISTS, need
+
+MENCHO = "us_ofac_sdn:17674"
+CJNG = "us_ofac_sdn:17671"
+
+
+@pytest.fixture(scope="module")
+def sdn() -> Matcher:
+    base = need(LISTS / "us_ofac_sdn")
+    from tamiz.sources.ofac_csv import parse
+
+    entities = parse([base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")], "us_ofac_sdn").entities
+    return Matcher.build(entities)
+
+
+def _hit(m: Matcher, query: Query, entity_id: str) -> Hit | None:
+    return next((h for h in m.search(query, limit=10) if h.entity.id == entity_id), None)
+
+
+def _matched(m: Matcher, name: str, entity_id: str, **kw) -> bool:
+    hit = _hit(m, Query(name, **kw), entity_id)
+    return hit is not None and hit.match
+
+
+@pytest.mark.parametrize(
+    "name, entity_id",
+    [
+        ("Nemesio Oseguera", MENCHO),  # second surname dropped: partial but matching
+        ("Nemesio Oseguera Cervantes", MENCHO),  # given-first order
+        ("OSEGUERA CERVANTES, Nemesio", MENCHO),
+        ("El Mencho", MENCHO),  # nickname (weak alias 'Mencho')
+        ("a.k.a. 'Mencho'", MENCHO),
+        ("Ivan Archivaldo Guzman Salazar", "us_ofac_sdn:13148"),
+        ("Jalisco New Generation Cartel", CJNG),  # translated organisation words
+        ("CARTEL DE JALISCO NUEVA GENERACION", CJNG),
+        ("MS-13", "us_ofac_sdn:15412"),
+        ("MARA SALVATRUCHA", "us_ofac_sdn:15412"),
+        ("SEPRIV SA DE CV", "us_ofac_sdn:18460"),  # "S.A. DE C.V." written loosely
+    ],
+)
+def test_listed_party_is_matched(sdn, name, entity_id):
+    if entity_id == "us_ofac_sdn:18460":
+        entity_id = next(e.id for e in sdn.entities if e.caption.startswith("SEPRIV"))
+    assert _matched(sdn, name, entity_id)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OSEGUЕRA CЕRVANTES, Nеmesio",  # Cyrillic е inside Latin words
+        "OSEGUERA\u200b CERVANTES, Ne\u200dmesio",  # zero-width characters
+        "0SEGUERA CERVANTE5, Nemesi0",  # digit swaps
+        "ＯＳＥＧＵＥＲＡ ＣＥＲＶＡＮＴＥＳ Nemesio",  # full width
+        "ОСЕГУЕРА Cervantes Nemesio",  # a whole word in Cyrillic script, transliterated
+    ],
+)
+def test_evasions_still_find_the_listed_party(sdn, name):
+    assert _matched(sdn, name, MENCHO)
+
+
+def test_legal_form_never_carries_a_company_match(sdn):
+    hits = [h for h in sdn.search(Query("SERVICIOS S.A. DE C.V."), limit=10) if h.match]
+    for h in hits:
+        assert any(p in h.entity.caption for p in ("SERVICIO", "SERVICES")), h.entity.caption
+
+
+def test_date_of_birth_clash_lowers_the_score(sdn):
+    plain = _hit(sdn, Query("OSEGUERA CERVANTES, Nemesio"), MENCHO)
+    same = _hit(sdn, Query("OSEGUERA CERVANTES, Nemesio", birth_dates=["1966-07-17"]), MENCHO)
+    clash = _hit(sdn, Query("OSEGUERA CERVANTES, Nemesio", birth_dates=["1980-02-01"]), MENCHO)
+    assert same.score >= plain.score > clash.score
+    assert not clash.match
+    assert any(f.name == "dob_clash" for f in clash.features)
+    assert "1980-02-01" in clash.explanation
+    year = _hit(sdn, Query("Nemesio Oseguera", birth_dates=["1966"]), MENCHO)
+    assert any(f.name in ("dob_year_match", "dob_match") for f in year.features)
+
+
+def test_identifier_match_is_near_certain(sdn):
+    entity = next(e for e in sdn.entities if e.schema == "Person" and any(i.type == "curp" for i in e.identifiers))
+    curp = next(i for i in entity.identifiers if i.type == "curp")
+    family = (entity.names[0].family or entity.caption).split()[0]
+    hit = _hit(sdn, Query(family, schema="Person", identifiers=[curp.value]), entity.id)
+    assert hit is not None and hit.score >= 0.99 and hit.match
+    other = _hit(sdn, Query(entity.caption, identifiers=[Identifier("curp", "XXXX000000HXXXXX00")]), entity.id)
+    assert any(f.name == "identifier_clash" for f in other.features)
+
+
+def test_person_query_does_not_match_a_vessel(sdn):
+    vessel = next(e for e in sdn.entities if e.schema == "Vessel")
+    assert _matched(sdn, vessel.caption, vessel.id)
+    assert _hit(sdn, Query(vessel.caption, schema="Person"), vessel.id) is None
+
+
+def test_gender_and_country_count(sdn):
+    base = _hit(sdn, Query("Nemesio Oseguera Cervantes"), MENCHO)
+    other = _hit(sdn, Query("Nemesio Oseguera Cervantes", gender="female", countries=["Spain"]), MENCHO)
+    if sdn.entities[[e.id for e in sdn.entities].index(MENCHO)].gender:
+        assert other.score < base.score
+
+
+def test_hits_explain_themselves_and_serialise(sdn):
+    hit = _hit(sdn, Query("Nemesio Oseguera", birth_dates=["1966"]), MENCHO)
+    assert hit.explanation and hit.explanation.endswith(".")
+    assert "cervantes" in hit.explanation  # the listed part the query left out is named
+    data = json.loads(json.dumps(hit.to_dict()))
+    assert data["id"] == MENCHO and data["match"] is True
+    names = [f for f in data["features"] if f["name"] == "name"]
+    assert names and names[0]["query"] == "Nemesio Oseguera" and names[0]["candidate"]
+
+
+def test_near_misses_are_shown_but_not_matched(sdn):
+    hits = sdn.search(Query("Nemesio Oseguera Ramos", birth_dates=["1990-01-01"]), limit=10)
+    assert hits and not any(h.match for h in hits if h.entity.id == MENCHO)
+
+
+def test_threshold_and_weights_per_request(sdn):
+    q = Query("Nemesio Oseguera", birth_dates=["1970-01-01"])
+    strict = _hit(sdn, q, MENCHO)
+    sdn_hits = sdn.search(q, threshold=0.5)
+    assert any(h.entity.id == MENCHO and h.match for h in sdn_hits)
+    lenient = sdn.search(q, weights={"dob_clash": 0.0})
+    assert next(h for h in lenient if h.entity.id == MENCHO).score > strict.score
+
+
+def test_unrelated_synthetic_person_raises_no_match(sdn):
+    hits = sdn.search(Query("Kathryn Barr", schema="Person", birth_dates=["1966-07-06"], countries=["ae"], gender="female"))
+    assert not any(h.match for h in hits)
+
+
+def test_compare_pairs():
+    c = compare("Nemesio Oseguera", "OSEGUERA CERVANTES, Nemesio")
+    assert isinstance(c, Comparison) and c.match and c.score >= MATCH_THRESHOLD
+    assert compare("Jalisco New Generation Cartel", "CARTEL DE JALISCO NUEVA GENERACION", schema="Organization").match
+    a = compare("Ivan Archivaldo Guzman Salazar", "GUZMAN SALAZAR, Ivan Archivaldo").score
+    b = compare("GUZMAN SALAZAR, Ivan Archivaldo", "Ivan Archivaldo Guzman Salazar").score
+    assert abs(a - b) < 0.05
+    assert not compare("Kathryn Barr", "Nemesio Oseguera").match
+    assert compare("John Smith", "John Smith", birth_dates=["1970"]).score == pytest.approx(1.0)
