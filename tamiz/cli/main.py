@@ -9,6 +9,7 @@ import typer
 from tamiz.cli.common import DbOption, JsonOption, friendly_errors, out, print_json, warn_freshness
 from tamiz.cli.batch_text import batch, message, text
 from tamiz.cli.lists import lists_app
+from tamiz.cli.serve import serve
 from tamiz.cli.workflow import alerts_app, audit_app, keys_app, monitor_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="tamiz: sanctions screening.")
@@ -20,6 +21,7 @@ app.add_typer(keys_app, name="keys", help="API keys and roles.")
 app.command()(batch)
 app.command()(message)
 app.command()(text)
+app.command()(serve)
 
 
 @app.command()

@@ -41,7 +41,8 @@ def serve(
         max_batch=max_batch,
         reload_interval=reload_interval,
     )
-    options = dict(host=host, port=port, log_level=log_level, access_log=access_log, timeout_graceful_shutdown=10)
+    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log,
+               "timeout_graceful_shutdown": 10}
     if workers == 1:
         from tamiz.api.app import create_app
 

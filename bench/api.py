@@ -1,0 +1,290 @@
+"""HTTP benchmark: single-query yente `/match/default` against the SDN, then overload and recovery.
+
+Run: python bench/api.py [--workers 2] [--connections 8] [--duration 10]
+
+Starts `uvicorn tamiz.api.app:app_from_env` on 127.0.0.1 (loopback only) and
+drives it with a small keep-alive HTTP/1.1 client written on asyncio streams
+(lighter than a general client, so more of the two cores go to the server):
+
+1. steady: N connections in a closed loop for `--duration` seconds: req/s, p50/p99;
+2. overload: an open loop at twice the measured rate: the server must shed the
+   excess at once with 503 + Retry-After, and keep the latency of what it
+   accepts bounded;
+3. recovery: a light closed loop again: every request answered 200.
+
+Queries are the 8,799 probes of ../shared/bench/name_variants.json (perturbed
+SDN names and near-miss negatives); without ../shared, SDN captions are used.
+Every loop is bounded in requests and time. The load generator shares the
+machine with the server, as it would on a two-core host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = REPO.parent / "shared" / "bench" / "name_variants.json"
+HOST = "127.0.0.1"
+MAX_REQUESTS = 500_000  # hard bound on any phase
+
+
+@dataclass
+class Stats:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # of 200 responses, ms
+    codes: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    dropped: int = 0  # open loop: not sent because the client's own bound was reached
+    retry_after: int = 0
+
+    def add(self, status: int, ms: float, retry_after: bool) -> None:
+        self.codes[status] = self.codes.get(status, 0) + 1
+        if status == 200:
+            self.latencies.append(ms)
+        if retry_after:
+            self.retry_after += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.codes.values())
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        return data[min(len(data) - 1, round(p / 100 * (len(data) - 1)))]
+
+    def ok_rate(self) -> float:
+        return self.codes.get(200, 0) / self.seconds if self.seconds else 0.0
+
+
+class Conn:
+    """One keep-alive connection: send a request, read status and body."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Conn:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        return cls(reader, writer)
+
+    async def request(self, raw: bytes) -> tuple[int, bool]:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length, retry = 0, False
+        for line in lines[1:]:
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            if key == "content-length":
+                length = int(value.strip())
+            elif key == "retry-after":
+                retry = True
+        if length:
+            await self.reader.readexactly(length)
+        return status, retry
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def load_queries(limit: int) -> list[str]:
+    if VARIANTS.exists():
+        cases = json.loads(VARIANTS.read_text())["cases"]
+        names = [c["query"] for c in cases]
+    else:
+        from tamiz.sources.snapshot import parse_snapshot
+
+        names = [e.caption for e in parse_snapshot().entities]
+    random.Random(7).shuffle(names)
+    return names[:limit]
+
+
+def raw_requests(names: list[str]) -> list[bytes]:
+    out = []
+    for name in names:
+        body = json.dumps({"queries": {"q": {"schema": "LegalEntity", "properties": {"name": [name]}}}}).encode()
+        head = (f"POST /match/default HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        out.append(head + body)
+    return out
+
+
+async def closed_loop(port: int, reqs: list[bytes], connections: int, seconds: float, name: str) -> Stats:
+    stats = Stats(name)
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(MAX_REQUESTS))
+
+    async def worker(offset: int) -> None:
+        conn = await Conn.open(port)
+        try:
+            while time.perf_counter() < deadline:
+                i = next(counter, None)
+                if i is None:
+                    return
+                t = time.perf_counter()
+                try:
+                    status, retry = await conn.request(reqs[(i + offset) % len(reqs)])
+                except (OSError, asyncio.IncompleteReadError):
+                    stats.errors += 1
+                    conn.close()
+                    conn = await Conn.open(port)
+                    continue
+                stats.add(status, (time.perf_counter() - t) * 1000, retry)
+                if status == 503:
+                    await asyncio.sleep(0.05)  # a polite client honours Retry-After (scaled down)
+        finally:
+            conn.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(k * 997) for k in range(connections)))
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+async def open_loop(port: int, reqs: list[bytes], rate: float, seconds: float, max_outstanding: int) -> Stats:
+    """Requests at a fixed arrival rate, whatever the server's speed (bounded outstanding)."""
+    stats = Stats(f"overload @ {rate:.0f}/s")
+    pool: list[Conn] = []
+    outstanding = 0
+    total = min(MAX_REQUESTS, int(rate * seconds))
+
+    async def one(raw: bytes) -> None:
+        nonlocal outstanding
+        conn = pool.pop() if pool else None
+        try:
+            if conn is None:
+                conn = await Conn.open(port)
+            t = time.perf_counter()
+            status, retry = await conn.request(raw)
+            stats.add(status, (time.perf_counter() - t) * 1000, retry)
+            pool.append(conn)
+        except (OSError, asyncio.IncompleteReadError):
+            stats.errors += 1
+            if conn is not None:
+                conn.close()
+        finally:
+            outstanding -= 1
+
+    tasks = []
+    t0 = time.perf_counter()
+    for i in range(total):
+        delay = t0 + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if outstanding >= max_outstanding:
+            stats.dropped += 1
+            continue
+        outstanding += 1
+        tasks.append(asyncio.create_task(one(reqs[i % len(reqs)])))
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+    stats.seconds = time.perf_counter() - t0
+    for c in pool:
+        c.close()
+    return stats
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, timeout: float = 180.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://{HOST}:{port}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server did not become ready")
+
+
+def row(s: Stats) -> str:
+    codes = " ".join(f"{k}:{v}" for k, v in sorted(s.codes.items()))
+    return (f"| {s.name:<22} | {s.total:>7} | {s.ok_rate():>8.0f} | {s.pct(50):>7.1f} | {s.pct(99):>7.1f} | "
+            f"{codes:<20} | {s.retry_after:>6} | {s.errors + s.dropped:>6} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--max-in-flight", type=int, default=8, help="per worker; beyond it the server sheds")
+    ap.add_argument("--home", type=Path, help="TAMIZ_HOME to use (default: a fresh temporary one)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+
+    home = args.home or Path(tempfile.mkdtemp(prefix="tamiz-bench-api-"))
+    env = {**os.environ, "TAMIZ_HOME": str(home), "TAMIZ_DB": f"sqlite:///{home / 'tamiz.db'}",
+           "TAMIZ_API_MAX_IN_FLIGHT": str(args.max_in_flight), "TAMIZ_API_RELOAD_INTERVAL": "0"}
+    print(f"preparing lists and index in {home} ...", flush=True)
+    subprocess.run([sys.executable, "-c", "from tamiz import Screener; Screener.open()"], env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tamiz.api.app:app_from_env", "--factory", "--host", HOST, "--port",
+         str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )
+    try:
+        wait_ready(port)
+        reqs = raw_requests(load_queries(4000))
+        results = asyncio.run(run_phases(port, reqs, args))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    print(f"\n/match/default, one query per request, {args.workers} uvicorn workers, {os.cpu_count()} cores, "
+          f"max in flight {args.max_in_flight}/worker, client on the same host")
+    print("| phase                  | requests |  ok req/s | p50 ms | p99 ms | status codes         | Retry-After | errors |")
+    print("|------------------------|---------:|----------:|-------:|-------:|----------------------|------:|-------:|")
+    for s in results:
+        print(row(s))
+    steady, overload, recovery = results[1], results[2], results[3]
+    shed = overload.codes.get(503, 0) + overload.codes.get(429, 0)
+    print(f"\nsteady: {steady.ok_rate():.0f} req/s, p50 {steady.pct(50):.1f} ms, p99 {steady.pct(99):.1f} ms "
+          f"(target >= 1000 req/s, p99 < 25 ms)")
+    print(f"overload: {shed} of {overload.total} shed with 503 ({overload.retry_after} with Retry-After), "
+          f"accepted p99 {overload.pct(99):.1f} ms, {overload.errors} connection errors")
+    print(f"recovery: {recovery.codes.get(200, 0)} of {recovery.total} answered 200, p99 {recovery.pct(99):.1f} ms")
+    if args.json:
+        args.json.write_text(json.dumps([
+            {"phase": s.name, "requests": s.total, "ok_per_s": s.ok_rate(), "p50_ms": s.pct(50), "p99_ms": s.pct(99),
+             "codes": s.codes, "retry_after": s.retry_after, "errors": s.errors, "dropped": s.dropped}
+            for s in results], indent=2))
+
+
+async def run_phases(port: int, reqs: list[bytes], args: argparse.Namespace) -> list[Stats]:
+    warm = await closed_loop(port, reqs, args.connections, 2.0, "warm-up")
+    steady = await closed_loop(port, reqs[1000:], args.connections, args.duration, "steady")
+    rate = max(50.0, 2 * steady.ok_rate())
+    overload = await open_loop(port, reqs[2000:], rate, args.duration, max_outstanding=1024)
+    await asyncio.sleep(1.0)
+    recovery = await closed_loop(port, reqs[3000:], 2, 3.0, "recovery")
+    return [warm, steady, overload, recovery]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The analyst's pages in a real browser (Debian's Chromium via Playwright) against a real server.
+
+The server runs under uvicorn on 127.0.0.1 in a subprocess. While it runs, a
+second SDN version (one party removed, one re-designated) lands in its store:
+the server swaps in the new index by itself and the lists page shows the diff.
+Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from api_support import copied_home, db_url
+from conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = REPO / "artifacts" / "screenshots"
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, ok, timeout: float = 90.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(url, timeout=5)
+            if ok(r):
+                return r
+            last = r.text[:300]
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {url}: {last}")
+
+
+def _second_version(home: Path) -> list[Path]:
+    """The snapshot's files with one party removed and one re-designated."""
+    from tamiz.sources.snapshot import extract_snapshot
+
+    out = home / "sdn_v2"
+    out.mkdir()
+    files = []
+    for path in extract_snapshot(home / "sdn_v1"):
+        target = out / path.name
+        if path.name == "sdn.csv":
+            lines = path.read_bytes().split(b"\r\n")
+            lines = [ln for ln in lines if not ln.startswith(b"36,")]  # AEROCARIBBEAN AIRLINES removed
+            lines = [ln.replace(b'"UKRAINE-EO13661"', b'"UKRAINE-EO13661] [RUSSIA-EO14024"')
+                     if ln.startswith(b"16669,") else ln for ln in lines]
+            target.write_bytes(b"\r\n".join(lines))
+        else:
+            shutil.copy(path, target)
+        files.append(target)
+    return files
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = copied_home(tmp_path_factory, "browser_home")
+    port = _free_port()
+    env = {**os.environ, "TAMIZ_HOME": str(home), "TAMIZ_DB": db_url(home), "TAMIZ_API_RELOAD_INTERVAL": "0.5"}
+    log = open(home / "server.log", "w")  # noqa: SIM115 - open for the server's whole life
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tamiz.api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base + "/readyz", lambda r: r.status_code == 200)
+        yield {"base": base, "home": home}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def test_search_entity_graph_and_list_diff(server, page):
+    base = server["base"]
+    page.goto(base + "/")
+    # Keyboard and labels: the form is reachable and labelled.
+    page.get_by_label("Name", exact=True).fill("Nemesio Oseguera")
+    page.get_by_label("Date of birth").fill("1966")
+    page.get_by_label("Country").fill("Mexico")
+    page.get_by_label("Type").select_option("Person")
+    page.get_by_label("Name", exact=True).press("Enter")
+    page.wait_for_selector("ol.hits li.hit")
+    first = page.locator("ol.hits li.hit").first
+    assert "OSEGUERA CERVANTES, Nemesio" in first.locator("a.caption").inner_text()
+    assert first.locator(".score .num").inner_text() >= "0.70"
+    assert "Name" in first.locator(".explanation").inner_text()
+    first.locator("summary").click()
+    assert first.locator("table.features tbody tr").count() >= 2  # name + date of birth
+    assert page.locator(".banner.stale").count() == 1
+    page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+
+    first.locator("a.caption").click()
+    page.wait_for_url("**/ui/entity/us_ofac_sdn:17674")
+    assert page.locator("h1").inner_text() == "OSEGUERA CERVANTES, Nemesio"
+    names = page.locator("table.names").inner_text()
+    assert "Mencho" in names and "weak alias" in names
+    assert "17 Jul 1966" in page.locator("main").inner_text() and "SDNTK" in page.locator("main").inner_text()
+    node = page.locator("svg a.node")
+    assert node.count() == 1
+    page.screenshot(path=str(SHOTS / "entity.png"), full_page=True)
+
+    node.first.click()
+    page.wait_for_url("**/ui/entity/us_ofac_sdn:17671")
+    assert page.locator("h1").inner_text() == "CARTEL DE JALISCO NUEVA GENERACION"
+    linked = page.locator("svg a.node")
+    assert linked.count() >= 5  # the people OFAC links to the cartel, drawn around it
+    # Keyboard: a graph node can be focused and followed with Enter.
+    linked.first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/entity/us_ofac_sdn:*")
+    assert "CARTEL DE JALISCO" not in page.locator("h1").inner_text()
+    page.go_back()
+    page.screenshot(path=str(SHOTS / "entity_graph.png"), full_page=True)
+
+    # A new list version lands while the server runs: it swaps its index by itself.
+    from tamiz.sources.registry import parse_files
+    from tamiz.store import Store
+
+    store = Store.open(db_url(server["home"]))
+    result = store.load(parse_files("us_ofac_sdn", _second_version(server["home"])))
+    assert result.created and result.removed == 1 and result.changed >= 1
+    ready = _wait(base + "/readyz", lambda r: r.status_code == 200 and r.json()["index"]["reloads"] >= 1)
+    assert ready.json()["datasets"][0]["version"] == 2
+    assert httpx.get(base + "/entities/us_ofac_sdn:36").status_code == 404
+    assert "RUSSIA-EO14024" in httpx.get(base + "/entities/us_ofac_sdn:16669").json()["properties"]["program"]
+
+    page.goto(base + "/")
+    page.get_by_role("link", name="Lists").click()
+    page.wait_for_url("**/ui/lists")
+    versions = page.locator("table.versions tbody tr")
+    assert versions.count() == 2
+    assert "current" in versions.first.inner_text() and "v2" in versions.first.inner_text()
+    diff = page.locator("pre.diff").inner_text()
+    assert "1 removed" in page.locator("p.counts").inner_text()
+    assert "AEROCARIBBEAN AIRLINES" in diff and "ROTENBERG, Arkady" in diff and "+ RUSSIA-EO14024" in diff
+    page.screenshot(path=str(SHOTS / "lists_diff.png"), full_page=True)
+    store.close()
