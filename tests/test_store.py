@@ -339,8 +339,14 @@ def test_default_database_is_sqlite_in_tamiz_home(tamiz_home, sdn_v1):
         with s.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (WAL-safe)
     assert (tamiz_home / "tamiz.db").exists()
+
+
+def test_full_synchronous_on_request(tamiz_home, monkeypatch):
+    monkeypatch.setenv("TAMIZ_SQLITE_SYNCHRONOUS", "full")
+    with Store.open() as s, s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
 def test_integrity_check_finds_damage(tmp_path, sdn_v1):

@@ -24,7 +24,8 @@ from tamiz.audit.tables import AuditEntry, AuditHead
 from tamiz.store.engine import write_connection
 
 HEAD_ID = 1
-KINDS = frozenset({"screen", "batch", "decision", "approval", "alert", "list_load", "monitor", "admin", "webhook"})
+KINDS = frozenset({"screen", "batch", "text", "message", "decision", "approval", "alert", "list_load", "monitor",
+                   "admin", "webhook"})
 
 
 @dataclass(frozen=True, slots=True)

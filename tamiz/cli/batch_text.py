@@ -37,6 +37,9 @@ def batch(
     dataset: Annotated[list[str] | None, typer.Option(help="Dataset or collection (default: all loaded).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    # --engine spark (tamiz.spark, owned by the scaling work): same rows, same output, on Apache Spark.
+    engine: Annotated[str, typer.Option(help="local (process pool) or spark (needs pip install 'tamiz[spark]').")] = "local",
+    spark_master: Annotated[str | None, typer.Option(help="Spark master with --engine spark (default: spark-submit's, else local[*]).")] = None,
 ) -> None:
     """Screen every row of a customer file; write one row per hit."""
     from tamiz.screen.batch import ColumnMapping, screen_file
@@ -45,10 +48,17 @@ def batch(
                             country=country_col, id_number=id_col, type=type_col, key=key_col)
     if delimiter is not None:
         delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
-    summary = screen_file(
+    run, extra = screen_file, {}
+    if engine == "spark":  # --engine spark: see tamiz/spark/cli.py
+        from tamiz.spark.cli import run_spark_batch as run
+
+        extra = {"master": spark_master}
+    elif engine != "local":
+        raise TamizError(f"unknown engine {engine!r}: use local or spark")
+    summary = run(
         input, output, db=db, datasets=dataset, workers=workers, mapping=mapping, input_format=input_format,
         out_format=out_format, delimiter=delimiter, encoding=encoding, threshold=threshold, chunk_size=chunk_size,
-        resume=resume, report=report, out_dir=out_dir, progress=not as_json and sys.stderr.isatty(),
+        resume=resume, report=report, out_dir=out_dir, progress=not as_json and sys.stderr.isatty(), **extra,
     )
     if as_json:
         print_json(summary.to_dict())

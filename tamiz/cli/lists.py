@@ -42,8 +42,11 @@ def load(
         if not f.is_file():
             raise SourceError(str(f), "no such file")
     parsed = parse_files(dataset, files, format=format)
-    result = _store(db).load(parsed, force=force)
+    store = _store(db)
+    result = store.load(parsed, force=force)
     v = result.version
+    if result.created:
+        _audit_load(store, dataset, v.version, [f"{f.name} sha256:{f.sha256}" for f in parsed.files], v.entity_count)
     summary = {
         "dataset": dataset,
         "version": v.version,
@@ -79,6 +82,9 @@ def update(
 
     store = _store(db)
     outcomes = update_datasets(store, datasets or None, force=force)
+    for o in outcomes:
+        if o.status == "updated":
+            _audit_load(store, o.dataset, o.version, [o.message], o.entity_count)
     monitoring = _monitor_after_update(store, [o.dataset for o in outcomes if o.status == "updated"])
     if as_json:
         print_json({"outcomes": [o.to_dict() for o in outcomes], "monitoring": monitoring})
@@ -113,6 +119,16 @@ def watch(
                 out.print(f"monitoring {m['dataset']}: {m['alerts_opened']} new alerts", highlight=False)
 
     watch_loop(lambda: _store(db), datasets or None, seconds, iterations=iterations, on_outcome=report)
+
+
+def _audit_load(store, dataset: str, version: int | None, files: list[str], entities: int | None) -> None:
+    """Who landed which list version, from which files: part of the audit trail."""
+    from tamiz.audit import AuditLog
+    from tamiz.screen.screener import default_actor
+
+    AuditLog(store.engine).record(
+        "list_load", default_actor(), {"dataset": dataset, "version": version, "files": files, "entities": entities}
+    )
 
 
 def _monitor_after_update(store, datasets: list[str]) -> list[dict]:

@@ -54,6 +54,7 @@ def screen(
         threshold=threshold,
         reference=reference,
     )
+    screener.close()
     warn_freshness(result.datasets)
     if as_json:
         print_json(result.to_dict())

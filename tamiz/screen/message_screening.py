@@ -112,7 +112,17 @@ def screen_messages(
 ) -> list[MessageResult]:
     """Screen each message; the same party or text seen twice is screened once."""
     cache: dict[tuple, list[_Hit]] = {}
-    return [_screen_message(msg, screener, threshold, limit, cache) for msg in messages]
+    results = [_screen_message(msg, screener, threshold, limit, cache) for msg in messages]
+    if hasattr(screener, "record"):
+        for r in results:  # one audit record per message: its parties, fields and hits
+            screener.record("message", {
+                "message": r.summary(),
+                "list_versions": screener.list_versions(),
+                "threshold": threshold,
+                "screened": r.screened,
+                "hits": [[h.path, h.entity_id, h.score] for h in r.hits],
+            })
+    return results
 
 
 def _screen_message(
@@ -148,6 +158,7 @@ def _screen_party(party: Party, screener: _Screener, threshold: float | None, li
             id_number=list(ids) or None,
             limit=limit,
             threshold=threshold,
+            audit=False,
         )
         cache[key] = [r for r in result.results if r.match]
     return cache[key]
@@ -164,7 +175,7 @@ def text_mentions(text: str, screener: _Screener, threshold: float | None = None
     """(words as written, hit) for each listed party named in a free-text field."""
     from tamiz.screen.text import find_mentions
 
-    return [(m.text, m) for m in find_mentions(text, screener, threshold)]
+    return [(m.text, m) for m in find_mentions(text, screener, threshold, audit=False)]
 
 
 def _hit(path: str, role: str, source: str, query: str, h: _Hit, text: str | None = None) -> MessageHit:

@@ -17,6 +17,7 @@ from typing import Any
 
 from tamiz import __version__
 from tamiz.audit import AuditLog
+from tamiz.audit.buffer import AuditBuffer
 from tamiz.cases import CaseManager
 from tamiz.config import STALE_AFTER_DAYS, cache_dir
 from tamiz.errors import UnknownDataset
@@ -122,6 +123,7 @@ class Screener:
         self.opened_at = datetime.now(UTC)
         self.actor = actor or default_actor()
         self.audit: AuditLog | None = AuditLog(store.engine) if audit else None
+        self._audit_buffer = AuditBuffer(self.audit) if self.audit is not None else None
         self._cases: CaseManager | None = None
 
     @classmethod
@@ -183,6 +185,7 @@ class Screener:
         weights: dict[str, float] | None = None,
         datasets: Sequence[str] | None = None,
         reference: str | None = None,
+        audit: bool = True,
     ) -> ScreenResult:
         query = Query(
             name=name,
@@ -193,7 +196,7 @@ class Screener:
             gender=gender,
         )
         return self.screen_query(
-            query, limit=limit, threshold=threshold, weights=weights, datasets=datasets, reference=reference
+            query, limit=limit, threshold=threshold, weights=weights, datasets=datasets, reference=reference, audit=audit
         )
 
     def screen_query(
@@ -228,9 +231,52 @@ class Screener:
                 threshold=threshold,
                 actor=self.actor,
             )
-        if audit and self.audit is not None:
-            self.audit.record("screen", self.actor, self.audit_payload(result, reference))
+        if audit and self._audit_buffer is not None:
+            self._audit_buffer.add("screen", self.actor, self.audit_payload(result, reference))
         return result
+
+    def record(self, kind: str, payload: dict[str, Any], durable: bool = False) -> None:
+        """Audit something screened outside `screen_query` (batch chunks, messages).
+
+        `durable` writes before returning (batch runs record before their
+        checkpoint); otherwise the record joins the group commit.
+        """
+        if self.audit is None or self._audit_buffer is None:
+            return
+        if durable:
+            self._audit_buffer.flush()
+            self.audit.record(kind, self.actor, payload)
+        else:
+            self._audit_buffer.add(kind, self.actor, payload)
+
+    def batch_audit_payload(self, source: str, rows: list[dict[str, Any]], threshold: float | None,
+                            chunk: int | None = None) -> dict[str, Any]:
+        """One audit record for many screened rows: each row's reference, input and scores."""
+        payload: dict[str, Any] = {
+            "source": source,
+            "list_versions": self.list_versions(),
+            "engine": f"tamiz {__version__}",
+            "threshold": MATCH_THRESHOLD if threshold is None else threshold,
+            "rows": rows,
+        }
+        if chunk is not None:
+            payload["chunk"] = chunk
+        return payload
+
+    def flush(self) -> None:
+        """Make every screening so far durable in the audit log."""
+        if self._audit_buffer is not None:
+            self._audit_buffer.flush()
+
+    def close(self) -> None:
+        if self._audit_buffer is not None:
+            self._audit_buffer.close()
+
+    def __enter__(self) -> "Screener":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def audit_payload(self, result: ScreenResult, reference: str | None = None) -> dict[str, Any]:
         """What an examiner needs to replay a screening: input, lists, engine, outcome."""

@@ -16,6 +16,8 @@ A single word is a mention only when it is a whole listed name of its own
 
 from __future__ import annotations
 
+import hashlib
+
 import re
 import weakref
 from dataclasses import dataclass
@@ -178,8 +180,12 @@ def _sentence_break(gap: str, text: str, prev_end: int) -> bool:
     return prev_end - i - 1 > 1
 
 
-def find_mentions(text: str, screener: Any, threshold: float | None = None) -> list[Mention]:
-    """Listed parties named in `text`, as spans of the original text, best first per span."""
+def find_mentions(text: str, screener: Any, threshold: float | None = None, audit: bool = True) -> list[Mention]:
+    """Listed parties named in `text`, as spans of the original text, best first per span.
+
+    The whole text is one audit record (its hash, size and mentions), not one per
+    candidate window; callers that audit a larger unit pass audit=False.
+    """
     threshold = MATCH_THRESHOLD if threshold is None else threshold
     mi = mention_index(screener)
     tokens = tokenize(text)
@@ -199,8 +205,16 @@ def find_mentions(text: str, screener: Any, threshold: float | None = None) -> l
             span = _best_window(mi, tokens, lo, hi, i, nid)
             if span is not None:
                 candidates.setdefault(span, set()).add(mi.index.names[nid].entity)
-    mentions = _verify(text, tokens, candidates, screener, threshold)
-    return _dedupe(mentions)
+    mentions = _dedupe(_verify(text, tokens, candidates, screener, threshold))
+    if audit and hasattr(screener, "record"):
+        screener.record("text", {
+            "text_sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+            "characters": len(text),
+            "list_versions": screener.list_versions(),
+            "threshold": threshold,
+            "mentions": [[m.start, m.end, m.id, m.score] for m in mentions],
+        })
+    return mentions
 
 
 def _best_window(mi: MentionIndex, tokens: list[_Token], lo: int, hi: int, at: int, nid: int) -> tuple[int, int] | None:
@@ -251,7 +265,7 @@ def _verify(text: str, tokens: list[_Token], candidates: dict[tuple[int, int], s
         wanted = {entities[p].id for p in positions}
         start, end = tokens[s].start, tokens[e - 1].end
         query = text[start:end]
-        for hit in screener.screen(query, limit=10, threshold=threshold).results:
+        for hit in screener.screen(query, limit=10, threshold=threshold, audit=False).results:
             if hit.match and hit.id in wanted:
                 out.append(Mention(start, end, query, hit.id, hit.caption, hit.schema, round(float(hit.score), 4),
                                    hit.explanation, list(hit.datasets)))

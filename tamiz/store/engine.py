@@ -1,13 +1,19 @@
 """SQLAlchemy engines set up for several processes sharing one database.
 
-SQLite gets WAL (readers never wait for a loader), foreign keys, a long busy
-timeout, and synchronous=FULL so that a committed list version survives power
-loss as well as a killed process. Write transactions on SQLite start with
+SQLite gets WAL (readers never wait for a loader), foreign keys and a long busy
+timeout. Durability is synchronous=NORMAL by default: in WAL mode a committed
+transaction survives a killed process and the database never corrupts, but the
+last commits before a power cut may be lost (the previous list version, and a
+shorter but still valid audit chain, remain). That keeps an audit record per
+screening cheap (no fsync per commit). TAMIZ_SQLITE_SYNCHRONOUS=FULL trades that
+speed for power-loss durability; PostgreSQL is the choice for production. Write transactions on SQLite start with
 BEGIN IMMEDIATE (see `write_connection`) so two loaders serialise up front
 instead of failing with "database is locked" half-way.
 """
 
 from __future__ import annotations
+
+import os
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -52,13 +58,20 @@ def _sqlite_setup(engine: Engine, wal: bool) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         if wal:
             cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute(f"PRAGMA synchronous = {sqlite_synchronous()}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def sqlite_synchronous() -> str:
+    value = os.environ.get("TAMIZ_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if value not in ("NORMAL", "FULL", "EXTRA"):
+        raise StoreError(f"TAMIZ_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {value!r}")
+    return value
 
 
 def write_connection(engine: Engine) -> Connection:

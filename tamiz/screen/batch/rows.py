@@ -14,7 +14,7 @@ from tamiz.screen.countries import query_countries
 
 class _Screener(Protocol):
     def screen(self, name: str, schema: str | None = ..., dob: Any = ..., country: Any = ..., id_number: Any = ...,
-               limit: int = ..., threshold: float | None = ...) -> Any: ...
+               limit: int = ..., threshold: float | None = ..., audit: bool = ...) -> Any: ...
 
 
 @dataclass(slots=True)
@@ -24,6 +24,9 @@ class ChunkResult:
     screened: int
     hits: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Per screened row: reference, input and every result's (id, score, match),
+    # written to the audit log by the parent in one record per chunk.
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
 
 class QueryCache(OrderedDict):
@@ -33,13 +36,13 @@ class QueryCache(OrderedDict):
         super().__init__()
         self.size = size
 
-    def get_matches(self, key: tuple) -> list[Any] | None:
+    def get_matches(self, key: tuple) -> Any | None:
         found = self.get(key)
         if found is not None:
             self.move_to_end(key)
         return found
 
-    def put(self, key: tuple, matches: list[Any]) -> None:
+    def put(self, key: tuple, matches: Any) -> None:
         self[key] = matches
         if len(self) > self.size:
             self.popitem(last=False)
@@ -62,17 +65,20 @@ def screen_chunk(index: int, rows: Sequence[RawRow], screener: _Screener, mappin
             continue
         countries = query_countries([q["country"]]) if q["country"] else []
         cache_key = (q["name"], q["schema"], q["dob"], tuple(countries), q["id_number"])
-        matches = seen.get_matches(cache_key)
-        if matches is None:
+        cached = seen.get_matches(cache_key)
+        if cached is None:
             try:
                 found = screener.screen(q["name"], schema=q["schema"], dob=q["dob"], country=countries,
-                                        id_number=q["id_number"], limit=limit, threshold=threshold)
+                                        id_number=q["id_number"], limit=limit, threshold=threshold, audit=False)
             except Exception as exc:  # one bad row must not stop a million-row run
                 result.errors.append({"line": row.line, "key": key, "problem": f"screening failed: {exc}",
                                       "excerpt": row.excerpt})
                 continue
-            matches = [r for r in found.results if r.match]
-            seen.put(cache_key, matches)
+            cached = ([r for r in found.results if r.match], [[r.id, r.score, r.match] for r in found.results])
+            seen.put(cache_key, cached)
+        matches, scored = cached
+        result.audit.append({"reference": key, "line": row.line, "input": {k: v for k, v in q.items() if v and k != "key"},
+                             "results": scored})
         result.screened += 1
         for r in matches:
             result.hits.append(hit_record(key, row.line, q["name"], r))
@@ -108,6 +114,8 @@ def screen_rows(rows: Iterable[dict[str, Any]], screener: _Screener, *, mapping:
         if resolved is None:
             resolved = (mapping or ColumnMapping()).resolve(list(values), "rows")
         result = screen_chunk(0, [RawRow(number, dict(values))], screener, resolved, threshold, limit)
+        if result.audit and hasattr(screener, "record"):
+            screener.record("batch", screener.batch_audit_payload("rows", result.audit, threshold))
         if errors is not None:
             errors.extend(result.errors)
         yield from result.hits

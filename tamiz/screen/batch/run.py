@@ -133,10 +133,16 @@ def screen_file(
             results = (screen_chunk(i, rows, screener, resolved, threshold, limit, cache) for i, rows in chunks)
         else:
             results = pool.run(chunks, resolved, threshold, limit)
+        record = getattr(screener, "record", None)
         for result in results:
             hits_out.write(result.hits)
             errors_out.write(result.errors)
             cp.output_bytes, cp.errors_bytes = hits_out.commit(), errors_out.commit()
+            if record is not None and result.audit:
+                # Before the checkpoint: a crash here re-screens (and re-audits) the
+                # chunk on resume, so no screening ever goes unrecorded.
+                record("batch", screener.batch_audit_payload(str(input), result.audit, threshold, result.index),
+                       durable=True)
             stats.add_chunk(result.rows, result.screened, len(result.errors), result.hits)
             stats.seconds = base_seconds + time.monotonic() - started
             cp.next_chunk, cp.rows_done, cp.stats = result.index + 1, cp.rows_done + result.rows, stats.to_dict()
