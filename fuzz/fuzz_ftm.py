@@ -1,0 +1,6 @@
+"""atheris target: ftm (see harness.py)."""
+
+from harness import main
+
+if __name__ == "__main__":
+    main("ftm")

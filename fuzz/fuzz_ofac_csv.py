@@ -1,0 +1,6 @@
+"""atheris target: ofac_csv (see harness.py)."""
+
+from harness import main
+
+if __name__ == "__main__":
+    main("ofac_csv")

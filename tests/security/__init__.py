@@ -1,0 +1,1 @@
+"""Hardening tests: hostile inputs, evasion, faults, output safety and access."""
