@@ -270,6 +270,8 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise SourceError(path, f"line {no} is not JSON (truncated or not FtM JSON lines?): {exc.msg}") from exc
+                except RecursionError:
+                    raise SourceError(path, f"line {no} is nested too deeply to be an FtM entity") from None
                 if not isinstance(data, dict):
                     raise SourceError(path, f"line {no} is not a JSON object")
                 yield no, data
@@ -299,7 +301,9 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
             files.append(SourceFile.of(path))
             continue
         files.append(SourceFile.of(path))
+        lines = 0
         for no, data in _lines(path):
+            lines += 1
             if "op" in data and "entity" in data:
                 op, ent = str(data["op"]).upper(), data["entity"] or {}
                 stats[f"delta_{op.lower()}"] += 1
@@ -318,6 +322,8 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
                 _check(data, path, no)
                 raw[data["id"]] = data
                 stats["lines"] += 1
+        if lines == 0 and ".delta." not in path.name:
+            raise SourceError(path, "file is empty: no FtM entities")
     entities = _fold(raw, dataset, stats, warnings)
     stats["entries"] = len(entities)
     stats["names"] = sum(len(e.names) for e in entities)

@@ -185,6 +185,8 @@ def _json_rows(path: Path, text: str) -> Iterator[Row]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(path, f"line {exc.lineno}: not valid JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise SourceError(path, "JSON nested too deeply to be a watch list") from None
         line_of = _object_lines(text)
         for i, item in enumerate(data):
             yield _json_row(path, line_of[i] if i < len(line_of) else 0, item)
@@ -196,6 +198,8 @@ def _json_rows(path: Path, text: str) -> Iterator[Row]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SourceError(path, f"line {no}: not valid JSON (one object per line expected): {exc.msg}") from exc
+        except RecursionError:
+            raise SourceError(path, f"line {no}: JSON nested too deeply to be a watch list entry") from None
         yield _json_row(path, no, item)
 
 

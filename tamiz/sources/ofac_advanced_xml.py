@@ -140,6 +140,8 @@ def _ymd(el: etree._Element | None) -> str | None:
     if el is None or not _t(el.find("Year")):
         return None
     year, month, day = _t(el.find("Year")), _t(el.find("Month")), _t(el.find("Day"))
+    if not all(part.isdigit() for part in (year, month, day) if part):
+        return None  # not a date the schema allows: left out rather than guessed
     if month and day:
         return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
     return f"{int(year):04d}-{int(month):02d}" if month else f"{int(year):04d}"

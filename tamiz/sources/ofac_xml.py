@@ -150,6 +150,8 @@ def _parse_file(
         raise SourceError(path, f"broken XML ({exc}); the file may be truncated") from None
     except OSError as exc:
         raise SourceError(path, f"cannot read file ({exc.strerror})") from None
+    except LookupError as exc:  # an unknown encoding named in the XML declaration
+        raise SourceError(path, f"unreadable XML: {exc}") from None
     if root is None:
         raise SourceError(path, "no XML content")
     return published, record_count

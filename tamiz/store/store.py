@@ -125,8 +125,12 @@ class Store:
         The same source files (same set of sha256) as the current version create
         no new version unless `force`.
         """
-        with _gc_paused():
-            return self._load(parsed, force)
+        try:
+            with _gc_paused():
+                return self._load(parsed, force)
+        except (SQLAlchemyError, OSError) as exc:
+            # A full disk or a read-only database: one clear line, the previous version stays.
+            raise StoreError(f"cannot store {parsed.dataset} in {_safe_url(self.url)}: {_first_line(exc)}") from exc
 
     def _load(self, parsed: ParsedList, force: bool) -> LoadResult:
         validate(parsed)

@@ -253,14 +253,8 @@ def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
-DISK_BUG = ("BUG: tamiz/store/store.py Store.load() lets sqlite3.OperationalError ('database or disk is full', "
-            "'attempt to write a readonly database') escape as SQLAlchemyError, so the CLI prints a traceback; wrap "
-            "the load transaction in `except (SQLAlchemyError, OSError) as exc: raise StoreError(f'cannot store "
-            "{dataset} in {_safe_url(self.url)}: {_first_line(exc)}')` as Store.open already does")
-
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, reason=DISK_BUG)
 def test_full_disk_gives_one_clear_error(tiny_disk: Path) -> None:
     un = need(LISTS / "un_sc" / "consolidated_2020-03-20.xml")
     db = tiny_disk / "tamiz.db"
@@ -272,7 +266,6 @@ def test_full_disk_gives_one_clear_error(tiny_disk: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, reason=DISK_BUG)
 def test_read_only_database_gives_one_clear_error(tmp_path: Path) -> None:
     un = need(LISTS / "un_sc" / "consolidated_2020-03-20.xml")
     db = tmp_path / "tamiz.db"

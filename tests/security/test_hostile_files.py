@@ -119,14 +119,7 @@ DEEP_JSON = {
 @pytest.mark.parametrize("shape", sorted(DEEP_JSON))
 @pytest.mark.parametrize(
     "target",
-    [
-        pytest.param("ftm", marks=pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-            "BUG: tamiz/sources/ftm.py _lines(): json.loads raises RecursionError on 100k-deep nesting; "
-            "catch RecursionError next to JSONDecodeError and raise SourceError"))),
-        pytest.param("internal", marks=pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-            "BUG: tamiz/sources/internal.py _json_rows(): json.loads raises RecursionError on deep nesting; "
-            "catch RecursionError and raise SourceError"))),
-    ],
+    ["ftm", "internal"],
 )
 def test_deeply_nested_json_is_refused(target: str, shape: str, tmp_path: Path) -> None:
     fmt = _need(by_name(target))
@@ -159,13 +152,7 @@ def test_binary_garbage_is_a_source_error_naming_the_file(fmt: Format, tmp_path:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     "fmt",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=(
-            "BUG (minor): tamiz/sources/ftm.py parse(): an empty file gives an empty ParsedList instead of "
-            "SourceError('file is empty'); the store still refuses a list with no entities")))
-        if f.name == "ftm" else f
-        for f in FORMATS
-    ],
+    FORMATS,
     ids=FORMAT_IDS,
 )
 def test_empty_file_is_a_source_error(fmt: Format, tmp_path: Path) -> None:
@@ -337,12 +324,8 @@ MUTATIONS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.in
 
 
 # Crashes the fuzzers found that are not fixed yet: (exception type, function that raised it).
-# The properties let exactly these through so CI stays green; the strict xfail regression
-# tests below fail as soon as they are fixed, and then the entry goes.
-KNOWN_BUGS: dict[str, tuple[type[BaseException], str]] = {
-    "ofac_advanced_xml": (ValueError, "_ymd"),
-    "ofac_xml": (LookupError, "_parse_file"),
-}
+# The properties let exactly these through; each has a strict xfail regression test below.
+KNOWN_BUGS: dict[str, tuple[type[BaseException], str]] = {}
 
 
 def _known_bug(fmt: Format, exc: BaseException) -> bool:
@@ -372,17 +355,11 @@ def _parse_or_source_error(fmt: Format, directory: Path, data: bytes) -> None:
 CRASHES = Path(__file__).resolve().parents[2] / "fuzz" / "crashes"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG (found by atheris): tamiz/sources/ofac_advanced_xml.py _ymd(): int() on a non-numeric Year/Month/Day "
-    "raises ValueError; catch it there and skip the date with a warning (or raise SourceError naming the file)"))
 def test_regression_ofac_advanced_non_numeric_date(tmp_path: Path) -> None:
     fmt = by_name("ofac_advanced_xml")
     _parse_or_source_error_strict(fmt, tmp_path, (CRASHES / "ofac_advanced_xml-int-date.xml").read_bytes())
 
 
-@pytest.mark.xfail(strict=True, raises=LookupError, reason=(
-    "BUG (found by atheris): tamiz/sources/ofac_xml.py _parse_file(): an unknown encoding in the XML declaration "
-    "(encoding='utf-4') raises LookupError from expat; add LookupError to the exceptions turned into SourceError"))
 def test_regression_ofac_xml_unknown_encoding(tmp_path: Path) -> None:
     fmt = by_name("ofac_xml")
     _parse_or_source_error_strict(fmt, tmp_path, (CRASHES / "ofac_xml-unknown-encoding.xml").read_bytes())
