@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -326,16 +328,21 @@ def _cached_matcher(versions: list[VersionInfo], entities: list[Entity]) -> Matc
             log.warning("rebuilding index cache %s: %s", path, exc)
     matcher = Matcher.build(entities)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    matcher.save(tmp)
-    tmp.replace(path)
+    # A private temporary name: processes sharing the cache never write one file.
+    fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        matcher.save(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return matcher
 
 
 def default_actor() -> str:
     """Who screens: TAMIZ_ACTOR, else the operating-system user."""
     import getpass
-    import os
 
     return os.environ.get("TAMIZ_ACTOR") or getpass.getuser()
 
