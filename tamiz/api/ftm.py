@@ -15,17 +15,10 @@ from followthemoney import model
 from followthemoney.types import registry
 
 from tamiz.match import Query
-from tamiz.model import IDENTIFIER_TYPES, SCHEMAS, Entity, NameKind
+from tamiz.model import IDENTIFIER_TYPES, SCHEMAS, Entity
 from tamiz.screen.countries import query_countries
+from tamiz.sources.ftm import KIND_PROPS
 
-NAME_PROPERTY = {
-    NameKind.PRIMARY: "name",
-    NameKind.ALIAS: "alias",
-    NameKind.WEAK_ALIAS: "weakAlias",
-    NameKind.PREVIOUS: "previousName",
-    NameKind.NEW: "alias",
-    NameKind.ORIGINAL_SCRIPT: "alias",
-}
 
 # Relation type → (link schema, property on the source, property on the target,
 # link property holding the source, link property holding the target).
@@ -57,7 +50,7 @@ def entity_properties(e: Entity) -> dict[str, list[str]]:
     """Our record as FtM properties; names the schema lacks go to `notes`, never lost."""
     props: dict[str, list[str]] = {}
     for n in e.all_names():
-        _add(props, NAME_PROPERTY.get(n.kind, "alias"), n.full)
+        _add(props, KIND_PROPS.get(n.kind, "alias"), n.full)
     for d in e.birth_dates:
         prop = "birthDate" if e.schema == "Person" else "incorporationDate"
         _add(props, prop, d.start)

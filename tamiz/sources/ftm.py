@@ -37,7 +37,8 @@ _NAME_PROPS: dict[str, NameKind] = {
     "weakAlias": NameKind.WEAK_ALIAS,
     "previousName": NameKind.PREVIOUS,
 }
-_KIND_PROPS: dict[NameKind, str] = {
+# The FtM property each kind of name is written to (export and the HTTP API).
+KIND_PROPS: dict[NameKind, str] = {
     NameKind.PRIMARY: "name",
     NameKind.ALIAS: "alias",
     NameKind.WEAK_ALIAS: "weakAlias",
@@ -174,7 +175,7 @@ def to_ftm(entity: Entity) -> dict[str, Any]:
         return True
 
     for name in entity.names:
-        add(_KIND_PROPS[name.kind], name.full)
+        add(KIND_PROPS[name.kind], name.full)
         if entity.schema == "Person":
             add("firstName", name.given)
             add("lastName", name.family)

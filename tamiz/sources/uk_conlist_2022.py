@@ -78,17 +78,7 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
         raise SourceError(path, f"line 2 lacks the 2022-format column(s) {', '.join(missing[:3])}: not the OFSI 2022 ConList CSV")
     col = {h: header.index(h) for h in HEADER}
     published = parse_date(rows[0][1] if len(rows[0]) > 1 else "")
-    groups: dict[str, list[dict[str, str]]] = {}
-    for no, row in enumerate(rows[2:], 3):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(header):
-            raise SourceError(path, f"line {no} has {len(row)} columns, expected {len(header)} (truncated file?)")
-        rec = {h: row[i] for h, i in col.items()}
-        gid = uk_hmt_csv._ws(rec["Group ID"])
-        if not gid:
-            raise SourceError(path, f"line {no} has no Group ID")
-        groups.setdefault(gid, []).append(rec)
+    groups = uk_hmt_csv.group_rows(path, rows[2:], col, len(header))
     stats: Counter[str] = Counter(rows=sum(len(g) for g in groups.values()))
     entities = [_group(gid, recs, dataset, stats) for gid, recs in groups.items()]
     if not entities:

@@ -76,17 +76,7 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
     if header[: len(HEADER)] != HEADER:
         raise SourceError(path, f"unexpected header on line 2 ({header[:4]}...): not the OFSI ConList CSV layout")
     published = parse_date(rows[0][1] if len(rows[0]) > 1 else "")
-    groups: dict[str, list[dict[str, str]]] = {}
-    for no, row in enumerate(rows[2:], 3):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(HEADER):
-            raise SourceError(path, f"line {no} has {len(row)} columns, expected {len(HEADER)} (truncated file?)")
-        rec = {h: row[i] for i, h in enumerate(HEADER)}
-        gid = _ws(rec["Group ID"])
-        if not gid:
-            raise SourceError(path, f"line {no} has no Group ID")
-        groups.setdefault(gid, []).append(rec)
+    groups = group_rows(path, rows[2:], {h: i for i, h in enumerate(HEADER)}, len(HEADER))
     stats: Counter[str] = Counter(rows=sum(len(g) for g in groups.values()))
     entities = [_group(gid, recs, dataset, stats) for gid, recs in groups.items()]
     if not entities:
@@ -106,6 +96,22 @@ def _distinct(recs: list[dict[str, str]], col: str) -> list[str]:
         if value and value not in out:
             out.append(value)
     return out
+
+
+def group_rows(path: Path, rows: list[list[str]], columns: dict[str, int], width: int) -> dict[str, list[dict[str, str]]]:
+    """Name rows (from line 3 on) by OFSI Group ID: one group per listed party, in file order."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for no, row in enumerate(rows, 3):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < width:
+            raise SourceError(path, f"line {no} has {len(row)} columns, expected {width} (truncated file?)")
+        rec = {h: row[i] for h, i in columns.items()}
+        gid = _ws(rec["Group ID"])
+        if not gid:
+            raise SourceError(path, f"line {no} has no Group ID")
+        groups.setdefault(gid, []).append(rec)
+    return groups
 
 
 def _group(gid: str, recs: list[dict[str, str]], dataset: str, stats: Counter[str]) -> Entity:
