@@ -172,3 +172,56 @@ def test_search_entity_graph_and_list_diff(server, page):
     assert "AEROCARIBBEAN AIRLINES" in diff and "ROTENBERG, Arkady" in diff and "+ RUSSIA-EO14024" in diff
     page.screenshot(path=str(SHOTS / "lists_diff.png"), full_page=True)
     store.close()
+
+
+def test_decide_an_alert_and_monitor_a_customer(server, page):
+    base = server["base"]
+    # A screening for a customer opens an alert (auth is off on this server: no key exists).
+    r = httpx.post(base + "/screen", json={"name": "Nemesio Oseguera Cervantes", "dob": "1966-07-17",
+                                            "reference": "CUST-<7>"}, timeout=30)
+    assert r.status_code == 200, r.text
+    (alert,) = r.json()["results"][0]["alerts"]
+    page.goto(base + "/")
+    page.get_by_role("link", name="Alerts").click()
+    page.wait_for_url("**/ui/alerts")
+    page.get_by_label("Customer reference").fill("CUST-<7>")
+    page.get_by_role("button", name="Filter").click()
+    card = page.locator(f"#alert-{alert['id']}")
+    assert "OSEGUERA CERVANTES, Nemesio" in card.locator("a.caption").inner_text()
+    assert "CUST-<7>" in card.locator(".reference").inner_text()  # shown as text, not markup
+    assert float(card.locator(".score .num").inner_text()) >= 0.7 and card.locator(".explanation").inner_text()
+    card.locator("summary", has_text="Why this score").click()
+    assert card.locator("table.features tbody tr").count() >= 2
+    page.screenshot(path=str(SHOTS / "alerts.png"), full_page=True)
+
+    form = card.locator("form.decide")
+    form.get_by_role("radio", name="false positive").check()
+    form.get_by_label("Reason").fill("Customer born 1981 in Guadalajara; different person")
+    form.get_by_label("Allow-list this customer").check()
+    form.get_by_label("Allow-list expires").fill("2099-12-31")
+    form.get_by_role("button", name="Record decision").click()
+    page.wait_for_selector("p.done")
+    assert f"Alert {alert['id']}" in page.locator("p.done").inner_text() and "closed" in page.locator("p.done").inner_text()
+    detail = httpx.get(f"{base}/alerts/{alert['id']}", timeout=10).json()
+    assert detail["status"] == "closed" and detail["decision"] == "false_positive"
+    again = httpx.post(base + "/screen", json={"name": "Nemesio Oseguera Cervantes", "dob": "1966-07-17",
+                                                "reference": "CUST-<7>"}, timeout=30).json()
+    assert [a["status"] for a in again["results"][0]["alerts"]] == ["suppressed"]
+
+    page.get_by_role("link", name="Customers").click()
+    page.wait_for_url("**/ui/customers")
+    page.get_by_label("Reference").fill("CUST-9")
+    page.get_by_label("Name", exact=True).fill("Blue Falcon Trading")
+    page.get_by_label("Type").select_option("Company")
+    page.get_by_role("button", name="Monitor").click()
+    page.wait_for_selector("p.done")
+    assert "CUST-9" in page.locator("table.customers").inner_text()
+    page.get_by_role("button", name="Re-screen against the latest list updates").click()
+    page.wait_for_selector("p.done")
+    assert "Monitoring run" in page.locator("p.done").inner_text()
+    page.screenshot(path=str(SHOTS / "customers.png"), full_page=True)
+
+    page.goto(base + "/docs")
+    assert page.locator("h1").inner_text().startswith("tamiz API")
+    assert page.locator("section.operation").count() >= 20
+    page.screenshot(path=str(SHOTS / "api_docs.png"))

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import FastAPI
 
 from tamiz import __version__
-from tamiz.api import errors, health, own, yente
+from tamiz.api import errors, health, own, workflow, yente
 from tamiz.api.audit_batch import AuditBatcher
 from tamiz.api.limits import BodyLimit, LoadShedding
+from tamiz.api.services import LazyKeyStore, Services
 from tamiz.api.settings import ApiSettings
 from tamiz.api.state import ScreenerHolder
 
@@ -25,12 +26,19 @@ DESCRIPTION = """Sanctions screening over official lists.
 follow OpenSanctions yente's API, so yente clients work unchanged. `/screen`, `/text`
 and `/messages` are tamiz's own. Every answer names the list versions it used; a list
 older than 30 days is flagged as stale.
+
+When API keys exist (or `TAMIZ_AUTH=on`), send one as `Authorization: Bearer <key>` or
+`X-API-Key`. Roles: `screener` screens and searches; `analyst` also lists and decides
+`/alerts` and registers `/monitor/customers`; `approver` also approves or rejects
+clearances (four-eyes: never their own); `admin` also loads lists, runs monitoring,
+manages webhooks, removes monitored customers and reads the audit log.
 """
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
     holder = ScreenerHolder(settings)
+    services = Services(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +62,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
+            for t in list(app.state.background):
+                t.cancel()
             executor.shutdown(wait=False, cancel_futures=True)
             if app.state.executor is executor:
                 app.state.executor = previous
@@ -63,7 +73,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by tamiz.web.api_docs: no CDN, works offline
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -71,16 +81,21 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.holder = holder
     app.state.executor = None
     app.state.audit = AuditBatcher()
+    app.state.services = services
+    app.state.tamiz_keys = LazyKeyStore(services)
+    app.state.background = set()
     errors.install(app)
     app.include_router(yente.router)
     app.include_router(own.router)
+    app.include_router(workflow.router)
     app.include_router(health.router)
 
     from tamiz.web.pages import mount as mount_web
 
     mount_web(app)
     # Outermost first: shedding refuses before anything reads the body.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, large=("/admin/lists/",),
+                       large_bytes=settings.max_upload_bytes)
     app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight)
     return app
 

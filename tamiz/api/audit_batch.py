@@ -4,6 +4,10 @@ A commit per request would cap the service at the disk's fsync rate (about a
 hundred a second on SQLite). Requests instead hand their records to this
 writer and wait until the batch holding them is committed, so each answer is
 still only sent once its audit record is durable.
+
+There is no fixed wait: a batch is written as soon as the writer is free, and
+whatever arrives while it writes forms the next batch. A lone request pays
+one commit; under load a commit serves every request that came meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ Item = tuple[str, str, dict[str, Any]]  # (kind, actor, payload)
 
 
 class AuditBatcher:
-    def __init__(self, max_delay: float = 0.005, max_batch: int = 500):
+    def __init__(self, max_delay: float = 0.0, max_batch: int = 500):
         self.max_delay = max_delay
         self.max_batch = max_batch
         self._pending: list[tuple[Any, list[Item], asyncio.Future[None]]] = []

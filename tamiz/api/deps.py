@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
+from tamiz.api import access
 from tamiz.api.errors import ApiError
 from tamiz.api.settings import ApiSettings
 from tamiz.api.state import Loaded, ScreenerHolder
@@ -27,25 +28,26 @@ def settings(request: Request) -> ApiSettings:
 T = TypeVar("T")
 
 
-async def run(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run screening work on the worker's screening thread(s), off the event loop."""
+async def run(request: Request, fn: Callable[..., T], *args: Any, inline: bool = False, **kwargs: Any) -> T:
+    """Run screening work on the worker's screening thread(s), off the event loop.
+
+    `inline` runs it on the loop itself: for one query (about a millisecond)
+    the hand-off to a thread, and the two threads then taking turns at the
+    GIL, cost more than the work, and the loop would wait for the GIL anyway.
+    """
     executor = getattr(request.app.state, "executor", None)
     if executor is None:
         raise ApiError(503, "the service is starting or stopping", {"Retry-After": "5"})
+    if inline:
+        return fn(*args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(executor, functools.partial(fn, *args, **kwargs))
-
-
-def actor(request: Request) -> str:
-    """Who the audit log names for an API screening: the caller's address."""
-    client = request.client
-    return f"api:{client.host}" if client else "api"
 
 
 async def audit(request: Request, view: Loaded, payloads: list[dict[str, Any]]) -> None:
     """Record screenings in the audit log (group commit) before the answer goes out."""
     log = view.screener.audit
     if log is not None and payloads:
-        who = actor(request)
+        who = access.actor(request)
         await request.app.state.audit.record(log, [("screen", who, p) for p in payloads])
 
 
@@ -70,6 +72,18 @@ def scope(
     A single dataset that is known but not loaded is a 404, as in yente; a
     collection may legitimately cover nothing that is loaded.
     """
+    key = (dataset, tuple(include), tuple(exclude))
+    try:
+        return view.scopes[key]
+    except KeyError:
+        pass
+    if len(view.scopes) > 1000:
+        view.scopes.clear()
+    view.scopes[key] = found = _scope(view, dataset, include, exclude)
+    return found
+
+
+def _scope(view: Loaded, dataset: str, include: Sequence[str], exclude: Sequence[str]) -> list[str] | None:
     loaded = view.datasets
     names = resolve_names([dataset], loaded=loaded)
     if dataset not in ("default", "all") and names == [dataset] and dataset not in loaded:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tamiz.api.ftm import QueryError
+from tamiz.cases import FourEyesViolation
 from tamiz.errors import TamizError, UnknownDataset
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UnknownDataset)
     async def _dataset(request: Request, exc: UnknownDataset) -> JSONResponse:
         return error_response(404, str(exc))
+
+    @app.exception_handler(FourEyesViolation)
+    async def _four_eyes(request: Request, exc: FourEyesViolation) -> JSONResponse:
+        return error_response(403, str(exc))
 
     @app.exception_handler(TamizError)
     async def _tamiz(request: Request, exc: TamizError) -> JSONResponse:

@@ -55,17 +55,23 @@ class _TooLarge(HTTPException):
 
 
 class BodyLimit:
-    """Refuse bodies over `max_bytes` with 413, by header or by counting the stream."""
+    """Refuse bodies over `max_bytes` with 413, by header or by counting the stream.
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    Paths under one of `large` (list uploads) may send up to `large_bytes`.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, large: Iterable[str] = (), large_bytes: int = 0):
         self.app = app
         self.max_bytes = max_bytes
+        self.large = tuple(large)
+        self.large_bytes = max(large_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = f"request body is larger than the limit of {self.max_bytes} bytes"
+        limit = self.large_bytes if self.large and scope["path"].startswith(self.large) else self.max_bytes
+        too_large = f"request body is larger than the limit of {limit} bytes"
         for key, value in scope.get("headers", ()):
             if key == b"content-length":
                 try:
@@ -73,7 +79,7 @@ class BodyLimit:
                 except ValueError:
                     await _send_json(send, 400, "invalid Content-Length header")
                     return
-                if size > self.max_bytes:
+                if size > limit:
                     await _send_json(send, 413, too_large)
                     return
         seen = 0
@@ -84,7 +90,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge(413, too_large)
             return message
 

@@ -85,13 +85,16 @@ class ScreenQuery(BaseModel):
     country: list[str] | str | None = None
     id_number: list[str] | str | None = None
     gender: str | None = Field(default=None, max_length=20)
+    reference: str | None = Field(default=None, min_length=1, max_length=200,
+                                  description="Customer reference: matches open alerts for it")
 
 
 class ScreenRequest(BaseModel):
     """One name (`name` ...) or many (`queries`), with shared options."""
 
     model_config = ConfigDict(populate_by_name=True, json_schema_extra={
-        "example": {"queries": [{"name": "Nemesio Oseguera", "dob": "1966", "country": "mx"}], "limit": 5}
+        "example": {"queries": [{"name": "Nemesio Oseguera", "dob": "1966", "country": "mx",
+                                 "reference": "CUST-0001"}], "limit": 5}
     })
     name: str | None = Field(default=None, min_length=1, max_length=500)
     schema_: str | None = Field(default=None, alias="schema")
@@ -99,6 +102,8 @@ class ScreenRequest(BaseModel):
     country: list[str] | str | None = None
     id_number: list[str] | str | None = None
     gender: str | None = Field(default=None, max_length=20)
+    reference: str | None = Field(default=None, min_length=1, max_length=200,
+                                  description="Customer reference of `name`: matches open alerts for it")
     queries: list[ScreenQuery] | None = None
     datasets: list[str] | None = None
     limit: int = Field(default=10, ge=1, le=100)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
-from tamiz.api import deps
+from tamiz.api import access, deps
 from tamiz.api.errors import ApiError
 from tamiz.api.models import ScreenQuery, ScreenRequest, TextRequest
+from tamiz.api.responses import FastJSONResponse as JSONResponse
+from tamiz.api.state import Loaded
 from tamiz.api.yente import ERRORS
 from tamiz.match import DEFAULT_WEIGHTS
 from tamiz.match import Query as MatchQuery
@@ -29,7 +30,7 @@ def _list(value: list[str] | str | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-@router.post("/screen", tags=["tamiz"], responses=ERRORS)
+@router.post("/screen", tags=["tamiz"], responses=ERRORS, dependencies=[access.NeedScreener])
 async def screen(request: Request, body: ScreenRequest) -> JSONResponse:
     """Screen one name (`name`, `dob`, `country`...) or a batch (`queries`); returns tamiz's results."""
     view = deps.current(request)
@@ -37,7 +38,7 @@ async def screen(request: Request, body: ScreenRequest) -> JSONResponse:
     queries = list(body.queries or [])
     if body.name:
         queries.insert(0, ScreenQuery(name=body.name, schema=body.schema_, dob=body.dob, country=body.country,
-                                      id_number=body.id_number, gender=body.gender))
+                                      id_number=body.id_number, gender=body.gender, reference=body.reference))
     if not queries:
         raise ApiError(400, "give a `name` to screen, or `queries`: a list of {name, dob, country, id_number, schema}")
     if len(queries) > settings.max_batch:
@@ -49,6 +50,8 @@ async def screen(request: Request, body: ScreenRequest) -> JSONResponse:
     weights = {k: v for k, v in body.weights.items() if k in DEFAULT_WEIGHTS} or None
 
     payloads: list[dict[str, Any]] = []
+    who = access.actor(request)
+    cases = request.app.state.services.cases if any(q.reference for q in queries) else None
 
     def work() -> list[dict[str, Any]]:
         out = []
@@ -57,13 +60,31 @@ async def screen(request: Request, body: ScreenRequest) -> JSONResponse:
                           countries=query_countries(_list(q.country)), identifiers=_list(q.id_number), gender=q.gender)
             result = view.screener.screen_query(query, limit=body.limit, threshold=body.threshold, weights=weights,
                                                 datasets=datasets, audit=False)
-            payloads.append(view.screener.audit_payload(result))
-            out.append(result.to_dict())
+            payloads.append(view.screener.audit_payload(result, q.reference))
+            item = result.to_dict()
+            if q.reference is not None and cases is not None:
+                item["reference"] = q.reference
+                item["alerts"] = [_alert_summary(a) for a in open_alerts(cases, view, result, q.reference, who)]
+            out.append(item)
         return out
 
-    results = await deps.run(request, work)
+    results = await deps.run(request, work, inline=len(queries) == 1 and cases is None)
     await deps.audit(request, view, payloads)
     return JSONResponse({"results": results})
+
+
+def open_alerts(cases: Any, view: Loaded, result: Any, reference: str, actor: str) -> list[Any]:
+    """Alerts for a customer's matches, opened in the caller's name (the allow-list applies)."""
+    if not result.matches:
+        return []
+    hits = [r.to_dict() | {"fingerprint": r.entity.fingerprint()} for r in result.matches if r.entity]
+    return cases.open_alerts(reference, result.query, hits, view.screener.list_versions(),
+                             threshold=result.threshold, actor=actor)
+
+
+def _alert_summary(a: Any) -> dict[str, Any]:
+    return {"id": a.id, "entity_id": a.entity_id, "status": a.status, "new": a.new, "score": a.score,
+            "allow_list_id": a.allow_list_id}
 
 
 def _mention_finder() -> Callable[..., Any] | None:
@@ -83,7 +104,8 @@ def _mention_dict(item: Any) -> dict[str, Any]:
     return {"text": words, **hit.to_dict()}
 
 
-@router.post("/text", tags=["tamiz"], responses={**ERRORS, 501: {"description": "Free-text screening not available"}})
+@router.post("/text", tags=["tamiz"], responses={**ERRORS, 501: {"description": "Free-text screening not available"}},
+             dependencies=[access.NeedScreener])
 async def text(request: Request, body: TextRequest) -> JSONResponse:
     """Find listed parties named anywhere in a free text (remittance info, a news paragraph...)."""
     view = deps.current(request)
@@ -100,6 +122,7 @@ async def text(request: Request, body: TextRequest) -> JSONResponse:
 @router.post(
     "/messages",
     tags=["tamiz"],
+    dependencies=[access.NeedScreener],
     responses=ERRORS,
     openapi_extra={"requestBody": {"required": True, "content": {
         "text/plain": {"schema": {"type": "string"}, "example": "{1:F01BANKBEBBAXXX0000000000}{2:I103...}{4:\n:20:REF\n-}"},

@@ -16,6 +16,8 @@ class ApiSettings:
     # Datasets or collections the service screens against (None: all loaded).
     datasets: tuple[str, ...] | None = None
     max_body_bytes: int = 1_000_000
+    # List files uploaded to /admin/lists/{dataset} (admin only) may be larger.
+    max_upload_bytes: int = 200_000_000
     max_batch: int = 100
     # Requests processed at once per worker; beyond it the service answers 503
     # with Retry-After at once instead of queueing without bound.
@@ -29,6 +31,8 @@ class ApiSettings:
     # one thread per process is fastest; admitted requests queue for it in
     # order while the event loop stays free to accept, shed and answer probes.
     screen_threads: int = 1
+    # Clearing an alert as a false positive waits for a second person's approval.
+    four_eyes: bool = False
 
     @classmethod
     def from_env(cls) -> ApiSettings:
@@ -39,6 +43,7 @@ class ApiSettings:
             kw["datasets"] = tuple(d for d in env[ENV_PREFIX + "DATASETS"].split(",") if d)
         for name, cast in (
             ("max_body_bytes", int),
+            ("max_upload_bytes", int),
             ("max_batch", int),
             ("max_in_flight", int),
             ("reload_interval", float),
@@ -47,6 +52,8 @@ class ApiSettings:
             value = env.get(ENV_PREFIX + name.upper())
             if value:
                 kw[name] = cast(value)
+        if env.get(ENV_PREFIX + "FOUR_EYES"):
+            kw["four_eyes"] = env[ENV_PREFIX + "FOUR_EYES"] not in ("0", "false", "no")
         if env.get(ENV_PREFIX + "WAIT_FOR_LOAD"):
             kw["wait_for_load"] = env[ENV_PREFIX + "WAIT_FOR_LOAD"] not in ("0", "false", "no")
         return cls(**kw)  # type: ignore[arg-type]
@@ -55,11 +62,13 @@ class ApiSettings:
         env = {
             "TAMIZ_DB": self.db_url,
             ENV_PREFIX + "MAX_BODY_BYTES": str(self.max_body_bytes),
+            ENV_PREFIX + "MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
             ENV_PREFIX + "MAX_BATCH": str(self.max_batch),
             ENV_PREFIX + "MAX_IN_FLIGHT": str(self.max_in_flight),
             ENV_PREFIX + "RELOAD_INTERVAL": str(self.reload_interval),
             ENV_PREFIX + "SCREEN_THREADS": str(self.screen_threads),
             ENV_PREFIX + "WAIT_FOR_LOAD": "1" if self.wait_for_load else "0",
+            ENV_PREFIX + "FOUR_EYES": "1" if self.four_eyes else "0",
         }
         if self.datasets:
             env[ENV_PREFIX + "DATASETS"] = ",".join(self.datasets)

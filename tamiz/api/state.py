@@ -20,6 +20,7 @@ from tamiz.model import Entity
 from tamiz.screen.screener import Screener
 
 log = logging.getLogger(__name__)
+MAX_CACHED = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,9 @@ class Loaded:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     incoming: dict[str, list[Incoming]] = field(default_factory=dict)
     ctx: Context | None = None
+    # Derived once per view, not per request: FtM shapes of entities, dataset scopes.
+    _ftm: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scopes: dict[tuple[Any, ...], list[str] | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, screener: Screener, token: str) -> Loaded:
@@ -67,8 +71,16 @@ class Loaded:
         return self.screener.entities.get(entity_id)
 
     def ftm(self, entity: Entity, nested: bool = False) -> dict[str, Any]:
+        """The entity as yente shows it; the flat form is built once per view (callers get a copy)."""
         assert self.ctx is not None
-        return ftm_entity(entity, self.ctx, nested=nested)
+        if nested:
+            return ftm_entity(entity, self.ctx, nested=True)
+        found = self._ftm.get(entity.id)
+        if found is None:
+            if len(self._ftm) >= MAX_CACHED:
+                self._ftm.clear()
+            found = self._ftm[entity.id] = ftm_entity(entity, self.ctx, nested=False)
+        return dict(found)
 
 
 class ScreenerHolder:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from tamiz import __version__
-from tamiz.api import deps
+from tamiz.api import access, deps
 from tamiz.api.errors import ApiError
 from tamiz.api.ftm import QueryError, our_schema, parse_query
 from tamiz.api.matching import ALGORITHM, ALGORITHM_ALIASES, MatchOptions, match_one
 from tamiz.api.models import EntityResponse, ErrorResponse, MatchRequest, MatchResponse, SearchResponse
+from tamiz.api.responses import FastJSONResponse as JSONResponse
 from tamiz.match import DEFAULT_WEIGHTS, MATCH_THRESHOLD
 from tamiz.match import Query as MatchQuery
 from tamiz.model import Entity
@@ -22,6 +23,8 @@ from tamiz.screen.freshness import dataset_status
 router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or invalid API key (when auth is on)"},
+    403: {"model": ErrorResponse, "description": "The key's role may not do this"},
     400: {"model": ErrorResponse, "description": "Invalid query (unknown schema or property, batch too large)"},
     404: {"model": ErrorResponse, "description": "Unknown dataset, collection or entity"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
@@ -48,6 +51,7 @@ FEATURE_HELP = {
 }
 
 
+@functools.cache
 def algorithm_info() -> dict[str, Any]:
     return {
         "name": ALGORITHM,
@@ -59,7 +63,8 @@ def algorithm_info() -> dict[str, Any]:
     }
 
 
-@router.post("/match/{dataset}", tags=["yente"], responses={200: {"model": MatchResponse}, **ERRORS})
+@router.post("/match/{dataset}", tags=["yente"], responses={200: {"model": MatchResponse}, **ERRORS},
+             dependencies=[access.NeedScreener])
 async def match(
     request: Request,
     dataset: DatasetPath,
@@ -105,7 +110,7 @@ async def match(
     def work() -> dict[str, Any]:
         return {key: match_one(view, key, fq, opts, payloads) for key, fq in parsed.items()}
 
-    responses = await deps.run(request, work)
+    responses = await deps.run(request, work, inline=len(parsed) == 1)
     await deps.audit(request, view, payloads)
     info = {**algorithm_info(), "requested": algorithm}
     return JSONResponse({"responses": responses, "matcher": info, "limit": limit})
@@ -117,7 +122,8 @@ def _countries(e: Entity) -> set[str]:
     return out
 
 
-@router.get("/search/{dataset}", tags=["yente"], responses={200: {"model": SearchResponse}, **ERRORS})
+@router.get("/search/{dataset}", tags=["yente"], responses={200: {"model": SearchResponse}, **ERRORS},
+            dependencies=[access.NeedScreener])
 async def search(
     request: Request,
     dataset: DatasetPath,
@@ -170,7 +176,8 @@ async def search(
     })
 
 
-@router.get("/entities/{entity_id}", tags=["yente"], responses={200: {"model": EntityResponse}, **ERRORS})
+@router.get("/entities/{entity_id}", tags=["yente"], responses={200: {"model": EntityResponse}, **ERRORS},
+            dependencies=[access.NeedScreener])
 def entity(
     request: Request,
     entity_id: Annotated[str, Path(max_length=300)],
@@ -184,7 +191,7 @@ def entity(
     return JSONResponse(view.ftm(e, nested=nested))
 
 
-@router.get("/catalog", tags=["yente"])
+@router.get("/catalog", tags=["yente"], dependencies=[access.NeedScreener])
 def catalog(request: Request) -> dict[str, Any]:
     """Every loaded list with its version, publication date, age and staleness."""
     from tamiz.sources.registry import collections, load_registry

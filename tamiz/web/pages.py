@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -18,6 +18,7 @@ from tamiz import __version__
 from tamiz.api.state import Loaded
 from tamiz.model import SCHEMAS, Entity
 from tamiz.screen.countries import query_countries
+from tamiz.web import session
 from tamiz.web.graph import Neighbour, circle_layout
 
 HERE = Path(__file__).parent
@@ -35,7 +36,15 @@ def _view(request: Request) -> Loaded | None:
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     view = _view(request)
     statuses = view.screener.status() if view else []
-    return templates.TemplateResponse(request, template, {"statuses": statuses, **context}, status_code=status)
+    base = {"statuses": statuses, "principal": getattr(request.state, "principal", None),
+            "auth_on": session.auth_enabled(request.app.state.tamiz_keys), "csrf": session.csrf_token(request)}
+    response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+    return session.finish(request, response)  # type: ignore[return-value]
+
+
+page = _page  # for the other page modules
+
+Screening = [Depends(session.ui_role("screener"))]
 
 
 def _loading(request: Request) -> HTMLResponse:
@@ -44,7 +53,7 @@ def _loading(request: Request) -> HTMLResponse:
                  message=f"The lists are not loaded: {h.error}" if h.error else "The lists are still loading; try again in a few seconds.")
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=Screening)
 def search_page(
     request: Request,
     q: Annotated[str, Query(max_length=500)] = "",
@@ -85,7 +94,7 @@ def _neighbours(view: Loaded, e: Entity) -> list[Neighbour]:
     return out
 
 
-@router.get("/ui/entity/{entity_id}", response_class=HTMLResponse)
+@router.get("/ui/entity/{entity_id}", response_class=HTMLResponse, dependencies=Screening)
 def entity_page(request: Request, entity_id: str) -> HTMLResponse:
     view = _view(request)
     if view is None:
@@ -103,7 +112,7 @@ def entity_page(request: Request, entity_id: str) -> HTMLResponse:
                  neighbours=neighbours, graph=circle_layout(e, neighbours))
 
 
-@router.get("/ui/lists", response_class=HTMLResponse)
+@router.get("/ui/lists", response_class=HTMLResponse, dependencies=Screening)
 def lists_page(
     request: Request,
     dataset: Annotated[str | None, Query(max_length=200)] = None,
@@ -135,5 +144,11 @@ def ui_root() -> RedirectResponse:
 
 
 def mount(app: FastAPI) -> None:
+    from tamiz.web import api_docs, workflow_pages
+
+    templates.env.filters["type_links"] = api_docs.type_links
     app.include_router(router)
+    app.include_router(workflow_pages.router)
+    app.include_router(api_docs.router)
+    app.add_exception_handler(session.UiDenied, workflow_pages.denied)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
