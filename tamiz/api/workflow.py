@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from tamiz.api import access
 from tamiz.api.errors import ApiError
-from tamiz.api.monitoring import run_monitoring
+from tamiz.cases.monitor_runs import run_monitoring
 from tamiz.api.responses import FastJSONResponse as JSONResponse
 from tamiz.api.services import Services
 from tamiz.api.workflow_models import (

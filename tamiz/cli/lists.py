@@ -135,7 +135,7 @@ def _monitor_after_update(store, datasets: list[str]) -> list[dict]:
     """A landed update re-screens the monitored customers against its delta."""
     if not datasets:
         return []
-    from tamiz.cli.workflow import run_monitoring
+    from tamiz.cases.monitor_runs import run_monitoring
 
     return run_monitoring(store, datasets)
 

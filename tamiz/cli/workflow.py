@@ -213,6 +213,8 @@ def monitor_run(
     """Re-screen monitored customers against the added and changed parties of the last update."""
     from tamiz.store import Store
 
+    from tamiz.cases.monitor_runs import run_monitoring
+
     store = Store.open(db)
     runs = run_monitoring(store, datasets)
     if as_json:
@@ -221,27 +223,6 @@ def monitor_run(
     for r in runs:
         out.print(f"{r['dataset']}: {r['delta_entities']} changed parties, {r['customers']} customers, "
                   f"{r['alerts_opened']} new alerts", highlight=False)
-
-
-def run_monitoring(store, datasets: list[str] | None = None) -> list[dict]:
-    """Monitoring after a list update: only the delta is screened."""
-    from tamiz.audit import AuditLog
-    from tamiz.cases import CaseManager, Monitor
-
-    audit = AuditLog(store.engine)
-    cases = CaseManager(store.engine, audit)
-    monitor = Monitor(store.engine, cases, audit)
-    results = []
-    for v in store.datasets():
-        if datasets and v.dataset not in datasets:
-            continue
-        if v.version < 2:
-            continue
-        delta = store.delta(v.dataset)
-        run = monitor.run(delta, list_versions={v.dataset: {"version": v.version, "published": v.published}})
-        results.append({"dataset": v.dataset, "version": v.version, "delta_entities": len(delta.added) + len(delta.changed),
-                        "customers": run.customers, "alerts_opened": len(run.alerts)})
-    return results
 
 
 # -- keys ------------------------------------------------------------------------------

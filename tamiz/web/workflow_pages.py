@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tamiz.api import access
-from tamiz.api.monitoring import run_monitoring
+from tamiz.cases.monitor_runs import run_monitoring
 from tamiz.cases import CaseError
 from tamiz.cases.alerts import DECISIONS, OPEN_STATES
 from tamiz.model import SCHEMAS
