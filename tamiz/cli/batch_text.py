@@ -102,6 +102,7 @@ def text(
             raise TamizError(f"{path}: not valid {encoding} text ({exc.reason} at byte {exc.start}); give --encoding") from None
     screener = Screener.open(db, datasets=dataset)
     mentions = find_mentions(body, screener, threshold)
+    screener.close()
     statuses = screener.status()
     if as_json:
         print_json({"mentions": [m.to_dict() for m in mentions], "datasets": [s.to_dict() for s in statuses]})
@@ -118,6 +119,7 @@ def text(
 def message(
     files: Annotated[list[Path], typer.Argument(help="SWIFT MT103 (incl. RJE batches), ISO 20022 pacs.008 / pain.001.")],
     threshold: Annotated[float | None, typer.Option(help="Match threshold (default: calibrated).")] = None,
+    dataset: Annotated[list[str] | None, typer.Option(help="Dataset or collection (default: all loaded).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -126,8 +128,9 @@ def message(
     from tamiz.screen.messages import parse_files
     from tamiz.screen.screener import Screener
 
-    screener = Screener.open(db)
+    screener = Screener.open(db, datasets=dataset)
     results = screen_messages(parse_files(list(files)), screener, threshold=threshold)
+    screener.close()
     warn_freshness(screener.status())
     if as_json:
         print_json(messages_to_json(results))
