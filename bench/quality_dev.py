@@ -36,13 +36,44 @@ def load_sdn(cache: Path | None):
     return entities
 
 
+def un_recall(threshold: float, misses: Path | None = None) -> None:
+    """OpenSanctions' UN positives (plain and with typos) against the UN list, with their DOB and nationality."""
+    from tamiz.sources.registry import parse_files
+
+    un = parse_files("un_sc_sanctions", [SHARED / "data" / "lists" / "un_sc" / "consolidated_2026-02-27.xml"]).entities
+    matcher = Matcher.build(un)
+    lines = []
+    for fname in ("positives_un_untreated.csv", "positives_un_treated.csv"):
+        n = ok = ok_name = 0
+        with open(NEGATIVES / fname, encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                evidence = dict(birth_dates=[row["date_of_birth"]] if row["date_of_birth"] else [],
+                                countries=[row["nationality"]] if row["nationality"] else [])
+                hits = matcher.search(Query(row["full_name"], schema="Person", **evidence), limit=5, threshold=threshold)
+                plain = matcher.search(Query(row["full_name"], schema="Person"), limit=5, threshold=threshold)
+                n += 1
+                ok += any(h.match for h in hits)
+                ok_name += any(h.match for h in plain)
+                if not any(h.match for h in hits):
+                    top = hits[0] if hits else None
+                    lines.append(f"{fname}\t{row['full_name']!r}\t{row['date_of_birth']}\t{row['nationality']}\t"
+                                 f"top={top.entity.caption if top else None}:{top.score if top else 0:.2f}\t{top.explanation if top else ''}")
+        print(f"UN {fname}: recall with evidence {ok / n:.4f} ({ok}/{n}), name only {ok_name / n:.4f}")
+    if misses:
+        misses.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--misses", type=Path, default=None)
     ap.add_argument("--threshold", type=float, default=MATCH_THRESHOLD)
     ap.add_argument("--limit", type=int, default=10)
+    ap.add_argument("--un", action="store_true", help="only the UN positives against the UN list")
     args = ap.parse_args()
+    if args.un:
+        un_recall(args.threshold, args.misses)
+        return
     entities = load_sdn(args.cache)
     t0 = time.perf_counter()
     matcher = Matcher.build(entities)

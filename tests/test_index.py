@@ -70,3 +70,19 @@ def test_index_on_a_handful_of_entities_without_data():
     m = Matcher.build(ents)
     assert isinstance(m.index, CandidateIndex)
     assert _ids(m, "SEPRIB SA DE CV")[0] == "t:1"
+
+
+def test_names_are_held_as_flat_arrays(sdn_matcher):
+    import numpy as np
+
+    index = sdn_matcher.index
+    assert isinstance(index.names.tokens, np.ndarray) and index.names.tokens.dtype == np.int32
+    entity = next(i for i, e in enumerate(sdn_matcher.entities) if e.id == "us_ofac_sdn:17674")
+    views = [n for n in (index.names[i] for i in np.flatnonzero(index.names.entity == entity)) if n.kind == "primary"]
+    assert views and views[0].tokens == ("oseguera", "cervantes", "nemesio")
+    assert all(w > 0 for w in views[0].weights)
+
+
+def test_common_words_rank_but_do_not_drive(sdn_matcher):
+    # Two-letter vowel-less words are looked up by consonant skeleton ("HQ" for HAQ).
+    assert "us_ofac_sdn:11353" in _ids(sdn_matcher, "HQ ABDL")

@@ -147,3 +147,28 @@ def test_compare_pairs():
     assert abs(a - b) < 0.05
     assert not compare("Kathryn Barr", "Nemesio Oseguera").match
     assert compare("John Smith", "John Smith", birth_dates=["1970"]).score == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "name, entity_id",
+    [
+        ("HQ, Abdl", "us_ofac_sdn:11353"),  # vowels dropped, down to two letters
+        ("CHNG, Chn Sng", "us_ofac_sdn:11278"),  # every word without vowels
+        ("ZABALA PADILLA, Ornar Arturo", "us_ofac_sdn:11350"),  # OCR: "rn" read for "m"
+    ],
+)
+def test_degraded_spellings_still_match(sdn, name, entity_id):
+    assert _matched(sdn, name, entity_id)
+
+
+def test_a_distinctive_word_swapped_for_another_is_not_a_match(sdn):
+    # The listed name is FUNDACION CENTRO FRUTICOLA ANDINO: ANDINO replaced by an unrelated word.
+    hit = _hit(sdn, Query("FUNDACION CENTRO FRUTICOLA CITICAR"), "us_ofac_sdn:10103")
+    assert hit is not None and not hit.match
+    assert "replaced" in hit.explanation
+    # A legal form swapped for another word stays a match: the name itself is all there.
+    assert _matched(sdn, "FUNDACION CENTRO FRUTICOLA ANDINO LIMITED", "us_ofac_sdn:10103")
+
+
+def test_one_merely_similar_word_is_not_enough(sdn):
+    assert not _matched(sdn, "ARCE C.V.", "us_ofac_sdn:25293")  # ARCE only sounds like ARIES

@@ -3,8 +3,14 @@ phonetic, consonant-skeleton, single-deletion (SymSpell) and prefix keys.
 
 Typos, OCR errors and transpositions meet their listed token by dictionary
 lookup instead of a scan, so the cost of a query depends on the posting lists
-it touches, not on the size of the list. Very common tokens (a given name that
-a fortieth of the list shares) only rank names that rarer tokens already found.
+it touches, not on the size of the list. Names are kept as flat numpy arrays
+(token ids per name in CSR form), so a million names cost tens of megabytes,
+not gigabytes of Python objects.
+
+Posting lists of common words grow with the list; to keep the cost of a query
+flat, only rare words (and the rarest stand-ins of a fuzzy word) *drive*: their
+postings form the candidate set. Common words only add weight to candidates
+already found, which is checked against each candidate's own tokens.
 """
 
 from __future__ import annotations
@@ -12,22 +18,32 @@ from __future__ import annotations
 import heapq
 import math
 from operator import itemgetter
-import pickle
+from array import array
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+import pickle
 
 import numpy as np
 from rapidfuzz.distance import OSA
 
 from tamiz.normalize import TAG_WEIGHT, Tag, deletes, equivalent, phonetic, skeleton
-from tamiz.normalize.keys import vowel_ratio
+from tamiz.normalize.keys import ocr_variants, vowel_ratio
+from tamiz.normalize.similarity import token_similarity
 
-FORMAT = 4
-# Lookup qualities: how sure a key hit is that the query token means this listed token.
+FORMAT = 5
 BROAD_KEY = 64  # phonetic/skeleton/prefix keys naming more listed words than this are skipped
-MAX_EXPANSIONS = 12  # listed words one query word may stand for, best first
+MAX_EXPANSIONS = 8  # listed words one query word may stand for, best first
+DRIVE_DF = 2000  # a listed word in more names than this never drives candidate generation
+GROUP_CAP = 4000  # postings one query word may contribute to the candidate set
+SEED_CAP = 8000  # candidates taken when only common words were given
+# Lookup qualities: how sure a key hit is that the query token means this listed token.
 Q_EXACT, Q_EQUIV, Q_EDIT, Q_PHON, Q_SKEL, Q_PREFIX, Q_CONCAT = 1.0, 0.9, 0.8, 0.8, 0.75, 0.7, 0.9
+VIEW_CACHE = 200_000  # name views kept between queries (a name scored once is often scored again)
+KINDS = ("primary", "alias", "weak_alias", "previous", "new", "original_script")
+_WEAK = (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL)
+_TAG_W = np.array([TAG_WEIGHT[Tag(i)] for i in range(len(Tag))], dtype=np.float32)
 
 
 class KeyTable:
@@ -38,7 +54,7 @@ class KeyTable:
     def __init__(self, keys: list[str], indptr: np.ndarray, ids: np.ndarray):
         self._keys = keys
         self._pos = dict(zip(keys, range(len(keys))))
-        self._indptr = indptr
+        self._indptr = indptr.tolist()
         self._ids = ids
 
     @classmethod
@@ -56,6 +72,10 @@ class KeyTable:
             return None
         return self._ids[self._indptr[pos] : self._indptr[pos + 1]].tolist()
 
+    def size(self, key: str) -> int:
+        pos = self._pos.get(key)
+        return 0 if pos is None else self._indptr[pos + 1] - self._indptr[pos]
+
     def __contains__(self, key: str) -> bool:
         return key in self._pos
 
@@ -66,15 +86,39 @@ class KeyTable:
         return got
 
     def __getstate__(self):
-        return ("\0".join(self._keys), self._indptr, self._ids)
+        return ("\0".join(self._keys), np.asarray(self._indptr, dtype=np.int64), self._ids)
 
     def __setstate__(self, state):
         joined, indptr, ids = state
         keys = joined.split("\0") if joined else []
         self._keys = keys
         self._pos = dict(zip(keys, range(len(keys))))
-        self._indptr = indptr
+        self._indptr = indptr.tolist()
         self._ids = ids
+
+
+class PairTable:
+    """(left, right) int pair -> names holding it next to each other; sorted int64 keys, no strings."""
+
+    __slots__ = ("keys", "nids")
+
+    def __init__(self, keys: np.ndarray, nids: np.ndarray):
+        self.keys, self.nids = keys, nids
+
+    @classmethod
+    def build(cls, left: np.ndarray, right: np.ndarray, nids: np.ndarray) -> "PairTable":
+        keys = (left.astype(np.int64) << 32) | right.astype(np.int64)
+        order = np.lexsort((nids, keys))
+        keys, nids = keys[order], nids[order]
+        keep = np.ones(len(keys), dtype=bool)
+        keep[1:] = (keys[1:] != keys[:-1]) | (nids[1:] != nids[:-1])
+        return cls(keys[keep], nids[keep].astype(np.int32))
+
+    def get(self, left: int, right: int) -> np.ndarray:
+        key = (left << 32) | right
+        lo = int(np.searchsorted(self.keys, key, "left"))
+        hi = int(np.searchsorted(self.keys, key, "right"))
+        return self.nids[lo:hi]
 
 
 @dataclass(slots=True)
@@ -87,55 +131,111 @@ class IndexedName:
     weights: tuple[float, ...] = ()  # rarity × tag weight per token, filled by the index build
 
 
+class NameStore(Sequence):
+    """Every indexed name as flat arrays; item access gives an IndexedName view."""
+
+    def __init__(self, entity: np.ndarray, kind: np.ndarray, person: np.ndarray, indptr: np.ndarray,
+                 tokens: np.ndarray, tags: np.ndarray, words: list[str], idf: np.ndarray):
+        self.entity, self.kind, self.person = entity, kind, person
+        self.indptr, self.tokens, self.tags = indptr, tokens, tags
+        self._words = words
+        self._idf = idf
+        self._ptr = indptr.tolist()
+        self._cache: dict[int, IndexedName] = {}  # views of recently scored names
+
+    def __len__(self) -> int:
+        return len(self.entity)
+
+    def __getitem__(self, nid):  # type: ignore[override]
+        if isinstance(nid, slice):
+            return [self[i] for i in range(*nid.indices(len(self)))]
+        got = self._cache.get(nid)
+        if got is None:
+            if len(self._cache) >= VIEW_CACHE:
+                self._cache.clear()
+            got = self._cache[nid] = self._view(nid)
+        return got
+
+    def _view(self, nid: int) -> IndexedName:
+        lo, hi = self._ptr[nid], self._ptr[nid + 1]
+        tids = self.tokens[lo:hi]
+        tags = self.tags[lo:hi]
+        words = self._words
+        weights = (self._idf[tids] * _TAG_W[tags]).tolist()
+        return IndexedName(int(self.entity[nid]), KINDS[self.kind[nid]], bool(self.person[nid]),
+                           tuple(words[t] for t in tids.tolist()), tuple(tags.tolist()), tuple(weights))
+
+    def __iter__(self) -> Iterator[IndexedName]:
+        for i in range(len(self)):
+            yield self[i]
+
+
 @dataclass
 class CandidateIndex:
-    names: list[IndexedName]
+    names: NameStore
     vocab: dict[str, int]
     idf: np.ndarray  # per token id
     indptr: np.ndarray  # CSR postings: token id -> name ids
     postings: np.ndarray
     keys: dict[str, KeyTable] = field(default_factory=dict)
+    pairs: dict[str, PairTable] = field(default_factory=dict)
     unknown_idf: float = 8.0
-    common_df: int = 2000
+    words: list[str] = field(default_factory=list)  # token id -> token
+
+    def __post_init__(self) -> None:
+        self._df = np.diff(self.indptr).tolist()
+        self._indptr = self.indptr.tolist()
+        self._idf = self.idf.tolist()
+        self._n = max(1, len(self.names))
 
     # ---- build -------------------------------------------------------------------------
     @classmethod
-    def build(cls, names: list[IndexedName]) -> "CandidateIndex":
+    def build(cls, names: Iterable[IndexedName]) -> "CandidateIndex":
         vocab: dict[str, int] = {}
-        token_names: list[list[int]] = []
-        real: set[str] = set()
-        for nid, name in enumerate(names):
-            real.update(name.tokens)
-            seen = set()
-            toks = list(name.tokens)
-            # Adjacent pairs written together ("DE CAFE" ~ "DECAFE", "AL BADRI" ~ "ALBADRI").
-            toks += [a + b for a, b in zip(name.tokens, name.tokens[1:])]
-            # An initial beside a full word ("F INDUSTRIES", "H. Abdul"): keyed by the pair.
-            toks += [f"{a[0]}_{b}" for a, b in zip(name.tokens, name.tokens[1:])]
-            toks += [f"{a}_{b[0]}" for a, b in zip(name.tokens, name.tokens[1:])]
-            for tok in toks:
-                tid = vocab.setdefault(tok, len(vocab))
-                if tid == len(token_names):
-                    token_names.append([])
-                if tid not in seen:
-                    seen.add(tid)
-                    token_names[tid].append(nid)
-        df = np.array([len(p) for p in token_names], dtype=np.float32)
-        n = max(1, len(names))
-        idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)
-        lengths = np.array([len(p) for p in token_names], dtype=np.int64)
-        indptr = np.zeros(len(token_names) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        postings = np.fromiter((nid for p in token_names for nid in p), dtype=np.int32, count=int(indptr[-1]))
-        keys: dict[str, dict[str, list[int]]] = {k: defaultdict(list) for k in ("del", "phon", "skel", "prefix", "equiv")}
+        flat, flat_tags = array("i"), array("B")
+        ent, kinds, person, lengths = array("i"), array("B"), array("B"), array("i")
+        kind_code = {k: i for i, k in enumerate(KINDS)}
+        setdefault = vocab.setdefault
+        for name in names:
+            flat.extend([setdefault(t, len(vocab)) for t in name.tokens])
+            flat_tags.extend(name.tags)
+            ent.append(name.entity)
+            kinds.append(kind_code.get(name.kind, 0))
+            person.append(name.person)
+            lengths.append(len(name.tokens))
+        words = [""] * len(vocab)
         for tok, tid in vocab.items():
-            if tok not in real:
-                continue  # joined pairs and initial keys are looked up exactly, never fuzzily
+            words[tid] = tok
+        n = len(ent)
+        tok_ids = np.frombuffer(flat, dtype=np.int32).copy() if flat else np.zeros(0, np.int32)
+        tags = np.frombuffer(flat_tags, dtype=np.uint8).copy() if flat_tags else np.zeros(0, np.uint8)
+        lens = np.frombuffer(lengths, dtype=np.int32) if lengths else np.zeros(0, np.int32)
+        name_indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lens, out=name_indptr[1:])
+        owner = np.repeat(np.arange(n, dtype=np.int64), lens)
+        # Postings: unique (token, name) pairs, sorted by token then name.
+        pair = np.unique((tok_ids.astype(np.int64) << 32) | owner)
+        post_tid = (pair >> 32).astype(np.int64)
+        postings = (pair & 0xFFFFFFFF).astype(np.int32)
+        df = np.bincount(post_tid, minlength=len(vocab)).astype(np.int64)
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        idf = np.log1p(max(1, n) / np.maximum(df, 1)).astype(np.float32)
+        # Neighbouring words: written together ("DE CAFE" ~ "DECAFE"), or one as an initial ("F INDUSTRIES").
+        same = owner[:-1] == owner[1:]
+        a, b, who = tok_ids[:-1][same], tok_ids[1:][same], owner[:-1][same]
+        first = np.array([ord(w[0]) for w in words], dtype=np.int64) if words else np.zeros(0, np.int64)
+        pairs = {
+            "join": PairTable.build(a, b, who),
+            "init_left": PairTable.build(first[a], b, who),
+            "init_right": PairTable.build(a, first[b], who),
+        }
+        keys: dict[str, dict[str, list[int]]] = {k: defaultdict(list) for k in ("del", "phon", "skel", "prefix", "equiv")}
+        for tid, tok in enumerate(words):
             if len(tok) >= 3:
                 keys["del"][tok].append(tid)
                 for d in deletes(tok):
                     keys["del"][d].append(tid)
-            if len(tok) >= 3:
                 for size in range(2, len(tok)):
                     keys["prefix"][tok[:size]].append(tid)
             if p := phonetic(tok):
@@ -146,41 +246,51 @@ class CandidateIndex:
                 keys["equiv"][e].append(tid)
         frozen = {k: KeyTable.from_mapping(v) for k, v in keys.items()}
         unknown = float(np.percentile(idf, 75)) if len(idf) else 8.0
-        idf_list = idf.tolist()
-        for name in names:
-            name.weights = tuple(idf_list[vocab[t]] * TAG_WEIGHT[g] for t, g in zip(name.tokens, name.tags))
-        return cls(names, vocab, idf, indptr, postings, frozen, unknown, max(2000, n // 40))
+        store = NameStore(np.frombuffer(ent, dtype=np.int32).copy() if ent else np.zeros(0, np.int32),
+                          np.frombuffer(kinds, dtype=np.uint8).copy() if kinds else np.zeros(0, np.uint8),
+                          np.frombuffer(person, dtype=np.uint8).astype(bool),
+                          name_indptr, tok_ids, tags, words, idf)
+        return cls(store, vocab, idf, indptr, postings, frozen, pairs, unknown, words)
 
     # ---- persistence -------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        state = {
+    def state(self) -> dict:
+        s = self.names
+        return {
             "format": FORMAT,
-            "names": [(n.entity, n.kind, n.person, n.tokens, n.tags, n.weights) for n in self.names],
-            "vocab": self.vocab,
+            "words": "\0".join(self.words),
+            "names": (s.entity, s.kind, s.person, s.indptr, s.tokens, s.tags),
             "idf": self.idf,
             "indptr": self.indptr,
             "postings": self.postings,
             "keys": self.keys,
+            "pairs": {k: (p.keys, p.nids) for k, p in self.pairs.items()},
             "unknown_idf": self.unknown_idf,
-            "common_df": self.common_df,
         }
+
+    @classmethod
+    def from_state(cls, state: dict, where: object = "index") -> "CandidateIndex":
+        if state.get("format") != FORMAT:
+            raise ValueError(f"{where}: index format {state.get('format')} is not {FORMAT}; rebuild it")
+        words = state["words"].split("\0") if state["words"] else []
+        idf = state["idf"]
+        store = NameStore(*state["names"], words, idf)
+        pairs = {k: PairTable(*v) for k, v in state["pairs"].items()}
+        return cls(store, dict(zip(words, range(len(words)))), idf, state["indptr"], state["postings"],
+                   state["keys"], pairs, state["unknown_idf"], words)
+
+    def save(self, path: Path) -> None:
         with open(path, "wb") as fh:
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(self.state(), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def load(cls, path: Path) -> "CandidateIndex":
         with open(path, "rb") as fh:
-            state = pickle.load(fh)
-        if state.get("format") != FORMAT:
-            raise ValueError(f"{path}: index format {state.get('format')} is not {FORMAT}; rebuild it")
-        names = [IndexedName(*row) for row in state["names"]]
-        return cls(names, state["vocab"], state["idf"], state["indptr"], state["postings"], state["keys"],
-                   state["unknown_idf"], state["common_df"])
+            return cls.from_state(pickle.load(fh), path)
 
     # ---- lookup ------------------------------------------------------------------------
     def token_weight(self, token: str, tag: int = Tag.OTHER) -> float:
         tid = self.vocab.get(token)
-        base = float(self.idf[tid]) if tid is not None else self.unknown_idf
+        base = self._idf[tid] if tid is not None else self.unknown_idf
         return base * TAG_WEIGHT[tag]
 
     def matching_tokens(self, token: str, last: bool = False) -> dict[int, float]:
@@ -197,9 +307,14 @@ class CandidateIndex:
         vocab = self.vocab
         if (tid := vocab.get(token)) is not None:
             found[tid] = Q_EXACT
+        for variant in ocr_variants(token):
+            if (tid := vocab.get(variant)) is not None and tid not in found:
+                found[tid] = Q_EDIT
         if len(token) < 3:
             if last and len(token) == 2:
                 add(self.keys["prefix"].get(token), Q_PREFIX)
+            if len(token) == 2 and token.isalpha() and vowel_ratio(token) == 0.0:
+                add(self.keys["skel"].get(token), Q_SKEL, 1 << 30)  # "HQ" for HAQ, "TN" for TUAN
             return found
         keys = self.keys
         if e := equivalent(token):
@@ -212,107 +327,216 @@ class CandidateIndex:
             if got:
                 cands.update(got)
         if cands:
-            inv = self._inverse()
+            words = self.words
             for tid in cands:
-                if tid not in found and OSA.distance(token, inv[tid], score_cutoff=limit) <= limit:
+                if tid not in found and OSA.distance(token, words[tid], score_cutoff=limit) <= limit:
                     found[tid] = Q_EDIT
-        if vowel_ratio(token) >= 0.2 and (p := phonetic(token)):
+        vr = vowel_ratio(token)
+        if vr >= 0.2 and (p := phonetic(token)):
             add(keys["phon"].get(p), Q_PHON)
         if s := skeleton(token):
             # Written without vowels, the skeleton is all the word has left: look further.
-            add(keys["skel"].get(s), Q_SKEL, 1 << 30 if vowel_ratio(token) < 0.2 else BROAD_KEY)
+            add(keys["skel"].get(s), Q_SKEL, 1 << 30 if vr < 0.2 else BROAD_KEY)
         if last:
             add(keys["prefix"].get(token), Q_PREFIX)
         return found
 
     def _inverse(self) -> list[str]:
-        inv = getattr(self, "_inv", None)
-        if inv is None:
-            inv = [""] * len(self.vocab)
-            for tok, tid in self.vocab.items():
-                inv[tid] = tok
-            object.__setattr__(self, "_inv", inv)
-        return inv
+        return self.words
+
+    def _split_pairs(self, token: str) -> np.ndarray | None:
+        """Names holding two neighbouring words that, written together, give `token` ("DECAFE")."""
+        vocab, join = self.vocab, self.pairs["join"]
+        found = []
+        for k in range(1, len(token)):
+            a = vocab.get(token[:k])
+            if a is None:
+                continue
+            b = vocab.get(token[k:])
+            if b is not None:
+                got = join.get(a, b)
+                if len(got):
+                    found.append(got)
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
 
     def candidate_names(self, tokens: tuple[str, ...], tags: tuple[int, ...], limit: int = 100,
-                        found: dict[str, frozenset[str]] | None = None) -> list[tuple[int, float]]:
+                        found: dict[str, frozenset[str]] | None = None,
+                        cache: dict | None = None) -> list[tuple[int, float]]:
         """Name ids ranked by the rarity-weighted sum of query tokens they contain.
 
-        `found`, when given, receives for each query word the listed words it was found under,
-        so the scorer compares fuzzily only where the index saw a likeness."""
+        Every listed word a query word was looked up under is checked with the scorer's own word
+        similarity: stand-ins the scorer would reject are dropped, the rest weigh by their similarity
+        (so "ABDL" ranks ABDUL above ABADALLAH). `found`, when given, receives for each query word
+        the listed words it was found under, so the scorer compares fuzzily only where the index
+        saw a likeness; `cache` (word pair -> similarity) is shared with the scorer."""
+        if cache is None:
+            cache = {}
         if not tokens:
             return []
-        groups: list[tuple[float, list[tuple[int, float]]]] = []
-        queries = list(zip(tokens, tags))
-        weak = (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL)
-        # Query words split by a stray space or a hyphen ("INVERSI ONES", "AL BADRI"): exact lookups only.
+        queries: list[tuple[str, int, str | None]] = [(t, g, None) for t, g in zip(tokens, tags)]
         exact_only = len(queries)
-        for (a, ta), (b, tb) in zip(queries, queries[1:exact_only]):
-            if ta in weak or tb in weak:
+        # Query words split by a stray space or a hyphen ("INVERSI ONES", "AL BADRI"): exact lookups only.
+        for (a, ta, _), (b, tb, _) in zip(queries, queries[1:exact_only]):
+            if ta in _WEAK or tb in _WEAK:
                 continue
-            queries.append((a + b, Tag.OTHER))
-            if len(a) == 1 and len(b) > 1 or len(b) == 1 and len(a) > 1:
-                queries.append((f"{a}_{b}", Tag.OTHER))
+            queries.append((a + b, Tag.OTHER, "join:" + a))
+            if len(a) == 1 and len(b) > 1:
+                queries.append((b, Tag.OTHER, "init_left:" + a))
+            elif len(b) == 1 and len(a) > 1:
+                queries.append((a, Tag.OTHER, "init_right:" + b))
         last = len(tokens) - 1
-        has_strong = any(t not in weak and len(tok) > 1 for tok, t in zip(tokens, tags))
-        for i, (tok, tag) in enumerate(queries):
-            if has_strong and (tag in weak or len(tok) == 1):
+        has_strong = any(t not in _WEAK and len(tok) > 1 for tok, t in zip(tokens, tags))
+        vocab, df, idf_l, words = self.vocab, self._df, self._idf, self.words
+        n = self._n
+        # Per query word: its driving postings (weight, name ids) and its common words (token id, weight).
+        groups: list[tuple[list[tuple[float, list[int]]], list[tuple[int, float]]]] = []
+        seeds: list[tuple[int, int]] = []  # (df, token id) of the best word of a query word with no driving word
+        postings, indptr = self.postings, self._indptr
+        for i, (tok, tag, special) in enumerate(queries):
+            if has_strong and (tag in _WEAK or len(tok) == 1):
                 continue  # legal forms, titles, particles and initials never find a party on their own
-            if i >= exact_only:
-                tid = self.vocab.get(tok)
+            direct: list[tuple[np.ndarray, float]] = []
+            if special is not None and special.startswith("join:"):
+                a = special[5:]
+                tid = vocab.get(tok)
+                hits = {tid: Q_CONCAT} if tid is not None else {}
+                ta, tb = vocab.get(a), vocab.get(tok[len(a):])
+                if ta is not None and tb is not None:
+                    got = self.pairs["join"].get(ta, tb)
+                    if len(got):
+                        direct.append((got, Q_CONCAT * math.log1p(n / len(got))))
+            elif special is not None:
+                side, letter = special.split(":")
+                tid = vocab.get(tok)
+                if tid is None:
+                    continue
+                got = self.pairs[side].get(ord(letter), tid) if side == "init_left" else self.pairs[side].get(tid, ord(letter))
+                if len(got):
+                    direct.append((got, Q_CONCAT * math.log1p(n / len(got))))
+                hits: dict[int, float] = {}
+            elif i >= exact_only:
+                tid = vocab.get(tok)
                 hits = {tid: Q_CONCAT} if tid is not None else {}
             else:
-                hits = self.matching_tokens(tok, last=(i == last))
-            if found is not None and i < len(tokens):
-                inv = self._inverse()
-                found[tok] = frozenset(inv[t] for t in hits)
-            if not hits:
+                is_last = i == last
+                hits = self.matching_tokens(tok, last=is_last)
+                for tid in list(hits):
+                    word = words[tid]
+                    if word == tok:
+                        continue
+                    key = (tok, word, is_last)
+                    got = cache.get(key)
+                    if got is None:
+                        got = cache[key] = token_similarity(tok, word, last=is_last)
+                    if got[0] > 0.0:
+                        hits[tid] = got[0]
+                    else:
+                        del hits[tid]
+                if len(tok) >= 4 and (got := self._split_pairs(tok)) is not None:
+                    direct.append((got, Q_EXACT * math.log1p(n / len(got))))
+            if found is not None and i < exact_only:
+                found[tok] = frozenset(words[t] for t in hits)
+            if not hits and not direct:
                 continue
-            if len(hits) > MAX_EXPANSIONS:
-                # The word itself always stays; then the likeliest, rarest stand-ins.
-                ranked = sorted(hits.items(), key=lambda kv: (kv[1] < Q_EXACT, -kv[1] * float(self.idf[kv[0]])))
-                hits = dict(ranked[:MAX_EXPANSIONS])
-            mult = TAG_WEIGHT[tag] if tag in (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL) else 1.0
-            groups.append((mult, list(hits.items())))
+            mult = TAG_WEIGHT[tag] if tag in _WEAK else 1.0
+            own = vocab.get(tok)
+            ranked = sorted(((tid, q * idf_l[tid] * mult) for tid, q in hits.items()),
+                            key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1]))
+            ranked = ranked[:MAX_EXPANSIONS]
+            budget = GROUP_CAP
+            drive: list[tuple[float, list[int]]] = []
+            common: list[tuple[int, float]] = []
+            for tid, w in ranked:
+                size = df[tid]
+                if size <= DRIVE_DF and size <= budget:
+                    budget -= size
+                    drive.append((w, postings[indptr[tid] : indptr[tid + 1]].tolist()))
+                else:
+                    common.append((tid, w))
+            for got, w in direct:
+                drive.append((w * mult, got[:GROUP_CAP].tolist()))
+            if not drive and ranked:
+                best = min(ranked, key=lambda kv: df[kv[0]])[0]
+                seeds.append((df[best], best))
+            # Ascending weight, so that a name reached twice keeps the better weight.
+            drive.sort(key=lambda x: x[0])
+            groups.append((drive, common))
         if not groups:
             return []
-        indptr, postings, idf = self.indptr, self.postings, self.idf
-        common_df = self.common_df
-        acc: dict[int, float] = {}
-        common: list[tuple[int, float]] = []
-        for mult, hits in groups:
-            # One query word counts once per name: keep its best-matching listed word.
+        bests: list[dict[int, float]] = []
+        for drive, _ in groups:
             best: dict[int, float] = {}
-            for tid, quality in hits:
-                lo, hi = int(indptr[tid]), int(indptr[tid + 1])
-                weight = quality * float(idf[tid]) * mult
-                if hi - lo > common_df:
-                    common.append((tid, weight))
-                    continue
-                get = best.get
-                for nid in postings[lo:hi].tolist():
-                    if get(nid, 0.0) < weight:
-                        best[nid] = weight
-            for nid, weight in best.items():
-                acc[nid] = acc.get(nid, 0.0) + weight
-        if not acc and common:
-            # Only common words: seed with the rarest one's postings (bounded).
-            common.sort(key=lambda x: int(indptr[x[0] + 1] - indptr[x[0]]))
-            tid, weight = common.pop(0)
-            for nid in postings[int(indptr[tid]) : int(indptr[tid]) + common_df * 4].tolist():
-                acc[nid] = weight
-        if not acc:
+            for w, nids in drive:
+                best.update(dict.fromkeys(nids, w))
+            bests.append(best)
+        if not any(common for _, common in groups):
+            acc: dict[int, float] = {}
+            get = acc.get
+            for best in bests:
+                for nid, w in best.items():
+                    acc[nid] = get(nid, 0.0) + w
+            if not acc:
+                return []
+            top = max(acc.values()) * 0.25
+            items = [kv for kv in acc.items() if kv[1] >= top]
+            return heapq.nlargest(limit, items, key=itemgetter(1))
+        keys: set[int] = set()
+        for best in bests:
+            keys.update(best)
+        if keys:
+            cand = np.fromiter(sorted(keys), dtype=np.int64, count=len(keys))
+        elif seeds:
+            # Only common words: names holding the two rarest of them, else the rarest one's first names.
+            seeds.sort()
+            first = postings[indptr[seeds[0][1]] : indptr[seeds[0][1] + 1]]
+            cand = first
+            if len(seeds) > 1:
+                second = postings[indptr[seeds[1][1]] : indptr[seeds[1][1] + 1]]
+                both = np.intersect1d(first, second, assume_unique=True)
+                if len(both):
+                    cand = both
+            cand = cand[:SEED_CAP].astype(np.int64)
+        else:
             return []
-        if common:
-            ids = np.fromiter(acc.keys(), dtype=np.int32, count=len(acc))
-            for tid, weight in common:
-                members = postings[int(indptr[tid]) : int(indptr[tid + 1])]
-                for nid in ids[np.isin(ids, members)].tolist():
-                    acc[nid] += weight
-        top = max(acc.values()) * 0.25
-        items = [kv for kv in acc.items() if kv[1] >= top]
-        return heapq.nlargest(limit, items, key=itemgetter(1))
+        scores = self._accumulate(cand, groups, bests)
+        top = float(scores.max()) * 0.25
+        if top <= 0.0:
+            return []
+        keep = np.flatnonzero(scores >= top)
+        if len(keep) > limit:
+            keep = keep[np.argpartition(-scores[keep], limit - 1)[:limit]]
+        order = keep[np.argsort(-scores[keep], kind="stable")]
+        return list(zip(cand[order].tolist(), scores[order].tolist()))
+
+    def _accumulate(self, cand: np.ndarray, groups, bests: list[dict[int, float]]) -> np.ndarray:
+        """Per candidate name: the sum over query words of the best weight it earns for each;
+        common words are checked against the candidates' own tokens, never through their postings."""
+        ni = self.names.indptr
+        starts = ni[cand]
+        lens = ni[cand + 1] - starts
+        offsets = np.zeros(len(cand), dtype=np.int64)
+        np.cumsum(lens[:-1], out=offsets[1:])
+        idx = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(starts - offsets, lens)
+        toks = self.names.tokens[idx]
+        acc = np.zeros(len(cand), dtype=np.float64)
+        for (_, common), best in zip(groups, bests):
+            arr = np.zeros(len(cand), dtype=np.float64)
+            if best:
+                nids = np.fromiter(best.keys(), dtype=np.int64, count=len(best))
+                arr[np.searchsorted(cand, nids)] = np.fromiter(best.values(), dtype=np.float64, count=len(best))
+            if common:
+                common = sorted(common)
+                tids = np.array([t for t, _ in common], dtype=np.int32)
+                ws = np.array([w for _, w in common], dtype=np.float64)
+                pos = np.minimum(np.searchsorted(tids, toks), len(tids) - 1)
+                vals = np.where(tids[pos] == toks, ws[pos], 0.0)
+                np.maximum(arr, np.maximum.reduceat(vals, offsets), out=arr)
+            acc += arr
+        return acc
 
     @staticmethod
     def weight(df: int, n: int) -> float:
         return math.log1p(n / max(df, 1))
+

@@ -15,6 +15,7 @@ _HOW = {
     "prefix": "cut short",
     "equivalent": "same name in another language",
     "joined": "written together",
+    "misread": "letters misread",
 }
 
 

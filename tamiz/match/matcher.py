@@ -6,6 +6,7 @@ import hashlib
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from followthemoney.types import registry
@@ -27,10 +28,11 @@ from tamiz.normalize import TAG_WEIGHT, Tag, analyse
 
 MATCH_THRESHOLD = 0.7
 NEAR_MISS_FLOOR = 0.5  # results below this are not shown at all
-CANDIDATE_RATIO = 0.3  # score only candidates whose index score is at least this share of the best
-FORMAT = 1
+CANDIDATE_RATIO = 0.5  # score only candidates whose index score is at least this share of the best
+FORMAT = 2
 
 
+@lru_cache(maxsize=4096)
 def _country_code(value: str) -> str | None:
     value = value.strip()
     if not value:
@@ -70,6 +72,7 @@ class _Analysed:
         self.org = analyse(query.name, "Organization") if schema != "Person" else None
         self.found: dict[str, frozenset[str]] = {}  # query word -> listed words the index found it under
         self.cache: dict = {}  # word-pair similarities for this query
+        self.countries = query.country_codes()
 
     def for_candidate(self, person: bool):
         return (self.person if person else self.org) or self.person or self.org
@@ -82,7 +85,22 @@ class _Analysed:
                 yield parts
 
 
+def _indexed_names(entities: Sequence[Entity]):
+    for pos, entity in enumerate(entities):
+        person = entity.schema == "Person"
+        seen: set[tuple[str, ...]] = set()
+        for name in entity.all_names():
+            parts = analyse(name.full, entity.schema, name.given, name.family)
+            if not parts.tokens or parts.tokens in seen:
+                continue
+            seen.add(parts.tokens)
+            yield IndexedName(pos, str(name.kind), person, parts.tokens, tuple(int(t) for t in parts.tags))
+
+
 class Matcher:
+    # Part of the screener's cache key: bump whenever the saved index format or scoring changes.
+    CACHE_VERSION = "5"
+
     def __init__(self, entities: Sequence[Entity], index: CandidateIndex):
         self.entities = list(entities)
         self.index = index
@@ -91,17 +109,7 @@ class Matcher:
     # ---- build / persist ------------------------------------------------------------------
     @classmethod
     def build(cls, entities: Sequence[Entity]) -> "Matcher":
-        names: list[IndexedName] = []
-        for pos, entity in enumerate(entities):
-            person = entity.schema == "Person"
-            seen: set[tuple[str, ...]] = set()
-            for name in entity.all_names():
-                parts = analyse(name.full, entity.schema, name.given, name.family)
-                if not parts.tokens or parts.tokens in seen:
-                    continue
-                seen.add(parts.tokens)
-                names.append(IndexedName(pos, str(name.kind), person, parts.tokens, tuple(int(t) for t in parts.tags)))
-        return cls(entities, CandidateIndex.build(names))
+        return cls(entities, CandidateIndex.build(_indexed_names(entities)))
 
     @staticmethod
     def _fingerprint(entities: Sequence[Entity]) -> str:
@@ -115,8 +123,8 @@ class Matcher:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        self.index.save(tmp)
-        with open(tmp, "ab") as fh:
+        with open(tmp, "wb") as fh:
+            pickle.dump(self.index.state(), fh, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump({"format": FORMAT, "entities": self._fingerprint(self.entities)}, fh)
         tmp.replace(path)
 
@@ -128,20 +136,18 @@ class Matcher:
             meta = pickle.load(fh)
         if meta.get("format") != FORMAT or meta.get("entities") != cls._fingerprint(entities):
             raise ValueError(f"{path}: index was built for other entities; rebuild it")
-        names = [IndexedName(*row) for row in state["names"]]
-        index = CandidateIndex(names, state["vocab"], state["idf"], state["indptr"], state["postings"],
-                               state["keys"], state["unknown_idf"], state["common_df"])
-        return cls(entities, index)
+        return cls(entities, CandidateIndex.from_state(state, path))
 
     # ---- candidates ------------------------------------------------------------------------
     def _candidate_entities(self, aq: _Analysed, limit: int) -> list[tuple[int, float, list[int]]]:
         """(entity position, index score, name ids) best first."""
         per_entity: dict[int, tuple[float, list[int]]] = {}
-        names = self.index.names
+        name_entity = self.index.names.entity
         schema = aq.query.schema
         for parts in aq.variants():
-            for nid, score in self.index.candidate_names(parts.tokens, parts.tags, limit=limit * 4, found=aq.found):
-                pos = names[nid].entity
+            for nid, score in self.index.candidate_names(parts.tokens, parts.tags, limit=limit * 4, found=aq.found,
+                                                                 cache=aq.cache):
+                pos = int(name_entity[nid])
                 if schema is not None and not schema_compatible(schema, self.entities[pos].schema):
                     continue
                 prev = per_entity.get(pos)
@@ -178,17 +184,18 @@ class Matcher:
             if iscore < floor:
                 break
             entity = self.entities[pos]
-            hit = self._score(aq, entity, [self.index.names[n] for n in nids], threshold, w, self._weight, aq.found)
+            scored = self._score(aq, entity, [self.index.names[n] for n in nids], threshold, w, self._weight, aq.found)
             # Near misses stay visible: a good name with clashing evidence is shown, unmatched.
-            if hit is not None and max(hit.score, hit.features[0].value) >= min(NEAR_MISS_FLOOR, threshold):
-                hits.append(hit)
-        hits.sort(key=lambda h: (-h.score, h.entity.id))
-        return hits[:limit]
+            if scored is not None and max(scored[0].score, scored[0].features[0].value) >= min(NEAR_MISS_FLOOR, threshold):
+                hits.append(scored)
+        hits.sort(key=lambda h: (-h[0].score, h[0].entity.id))
+        return [_explained(*h) for h in hits[:limit]]
 
     @staticmethod
     def _score(aq: _Analysed, entity: Entity, names: Sequence[IndexedName], threshold: float,
                w: dict[str, float], weight: Callable[[str, int], float],
-               allowed: dict[str, frozenset[str]] | None = None) -> Hit | None:
+               allowed: dict[str, frozenset[str]] | None = None) -> tuple[Hit, NameComparison, str] | None:
+        """The hit without its explanation (written only for hits that are returned)."""
         query = aq.query
         if not schema_compatible(query.schema, entity.schema):
             return None
@@ -204,17 +211,23 @@ class Matcher:
         if best is None or best[0] <= 0.0:
             return None
         name_score, cmp, name = best
-        features = [Feature("name", name_score, w["name"], query.name, " ".join(name.tokens), _pairs_detail(cmp))]
+        features = [Feature("name", name_score, w["name"], query.name, " ".join(name.tokens))]
         if name.kind == NameKind.WEAK_ALIAS:
             features.append(Feature("weak_alias", -1.0, w["weak_alias"], None, " ".join(name.tokens),
                                     "matched a weak (low-quality) alias"))
         features += dob_features(query.birth_dates, entity.birth_dates, w)
-        features += country_features(query.country_codes(), entity, w)
+        features += country_features(aq.countries, entity, w)
         features += gender_features(query.gender, entity, w)
         features += identifier_features(query.identifiers, entity, w)
         score = sum(f.value * f.weight for f in features)
         score = max(0.0, min(1.0, score))
-        return Hit(entity, score, score >= threshold, features, explain(cmp, features, name.kind))
+        return Hit(entity, score, score >= threshold, features), cmp, name.kind
+
+
+def _explained(hit: Hit, cmp: NameComparison, kind: str) -> Hit:
+    hit.features[0].detail = _pairs_detail(cmp)
+    hit.explanation = explain(cmp, hit.features, kind)
+    return hit
 
 
 def _pairs_detail(cmp: NameComparison) -> str:
@@ -246,7 +259,10 @@ def compare(name1: str, name2: str, schema: str = "Person", *, threshold: float 
     for n in ([] if candidate is None else entity.all_names()) or [type("N", (), {"full": name2, "given": None, "family": None, "kind": NameKind.PRIMARY})()]:
         parts = analyse(n.full, entity.schema, n.given, n.family)
         names.append(IndexedName(0, str(n.kind), person, parts.tokens, tuple(int(t) for t in parts.tags)))
-    hit = Matcher._score(_Analysed(query), entity, names, threshold, w, _static_weight)
+    scored = Matcher._score(_Analysed(query), entity, names, threshold, w, _static_weight)
+    if scored is None:
+        return Comparison(0.0, False, [], "Names have nothing in common.")
+    hit = _explained(*scored)
     if hit is None:
         return Comparison(0.0, False, [], "Names have nothing in common.")
     return Comparison(hit.score, hit.match, hit.features, hit.explanation)

@@ -12,7 +12,7 @@ person".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tamiz.normalize import Tag
@@ -22,6 +22,7 @@ from tamiz.match.tokens import token_similarity
 WEAK = (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL)
 QUERY_EXPONENT = 0.7
 CANDIDATE_EXPONENT = 0.3
+SWAP_PENALTY = 0.5  # share of the replaced word's weight taken off the score
 
 
 @dataclass(slots=True)
@@ -33,13 +34,26 @@ class PartPair:
     how: str  # exact, spelling, phonetic, initial, prefix, joined, ... or "" when unpaired
 
 
-@dataclass(slots=True)
 class NameComparison:
-    score: float
-    query_coverage: float
-    candidate_coverage: float
-    pairs: list[PartPair] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    """Score and coverages of one alignment; the part pairs are spelled out only when asked for
+    (an explanation), since most comparisons of a query are never shown."""
+
+    __slots__ = ("score", "query_coverage", "candidate_coverage", "notes", "_pairs", "_raw")
+
+    def __init__(self, score: float, query_coverage: float, candidate_coverage: float,
+                 pairs: list[PartPair] | None = None, notes: list[str] | None = None, raw: tuple | None = None):
+        self.score = score
+        self.query_coverage = query_coverage
+        self.candidate_coverage = candidate_coverage
+        self.notes = notes if notes is not None else []
+        self._pairs = pairs
+        self._raw = raw
+
+    @property
+    def pairs(self) -> list[PartPair]:
+        if self._pairs is None:
+            self._pairs = _pairs(*self._raw) if self._raw is not None else []
+        return self._pairs
 
 
 def _merge_joined(a: list[str], at: list[int], b: set[str]) -> tuple[list[str], list[int], bool]:
@@ -63,9 +77,29 @@ def _merge_joined(a: list[str], at: list[int], b: set[str]) -> tuple[list[str], 
 SimCache = dict[tuple[str, str, bool], tuple[float, str]]
 
 
-def _could_join(a: list[str], b: list[str]) -> bool:
-    joined = {x + y for x, y in zip(a, a[1:])}
-    return not joined.isdisjoint(b)
+def _could_join(a: Sequence[str], b: Sequence[str]) -> bool:
+    return any(x + y in b for x, y in zip(a, a[1:]))
+
+
+def _pairs(qt, qg, ct, cg, cw, used_q, used_c, joined, q_tokens, c_tokens, weight) -> list[PartPair]:
+    pairs: list[PartPair] = []
+    for i, q in enumerate(qt):
+        if i in used_q:
+            j, sim, how = used_q[i]
+            w = cw[j]
+            if qg[i] in WEAK and cg[j] not in WEAK:
+                w = min(w, weight(q, qg[i]))
+            rejoined = joined and how == "exact" and (q not in q_tokens or ct[j] not in c_tokens)
+            pairs.append(PartPair(q, ct[j], sim, w, "joined" if rejoined else how))
+        else:
+            w = weight(q, qg[i])
+            if len(q) <= 2:
+                w *= 0.3
+            pairs.append(PartPair(q, None, 0.0, w, ""))
+    for j, c in enumerate(ct):
+        if j not in used_c:
+            pairs.append(PartPair(None, c, 0.0, cw[j], ""))
+    return pairs
 
 
 def compare_parts(
@@ -81,14 +115,14 @@ def compare_parts(
 ) -> NameComparison:
     """`allowed` (from the index) limits fuzzy comparison to listed words the query word was found
     under; `cache` memoises word similarities across the candidates of one query."""
-    qt, qg = list(q_tokens), list(q_tags)
-    ct, cg = list(c_tokens), list(c_tags)
+    qt, qg = q_tokens, q_tags
+    ct, cg = c_tokens, c_tags
     joined = False
-    cw: list[float] | None = list(c_weights) if c_weights is not None else None
+    cw: Sequence[float] | None = c_weights
     if _could_join(qt, ct):
-        qt, qg, joined = _merge_joined(qt, qg, set(ct))
+        qt, qg, joined = _merge_joined(list(qt), list(qg), set(ct))
     if _could_join(ct, qt):
-        ct, cg, j2 = _merge_joined(ct, cg, set(qt))
+        ct, cg, j2 = _merge_joined(list(ct), list(cg), set(qt))
         joined = joined or j2
         cw = None
     nq, nc = len(qt), len(ct)
@@ -103,21 +137,20 @@ def compare_parts(
     for i, q in enumerate(qt):
         ok = allowed.get(q) if allowed is not None else None
         # Short words and words written without vowels are compared with every listed word.
-        short_q = len(q) < 3 or vowel_ratio(q) < 0.2
         is_last = i == last
+        check = ok is not None and not is_last and not (len(q) < 3 or vowel_ratio(q) < 0.2)
         for j, c in enumerate(ct):
             if q == c:
                 options.append((cw[j], 1.0, i, j, "exact"))
                 continue
-            if ok is not None and not short_q and len(c) > 1 and c not in ok and not is_last:
+            if check and c not in ok and len(c) > 2:
                 continue
             key = (q, c, is_last)
             got = cache.get(key)
             if got is None:
                 got = cache[key] = token_similarity(q, c, last=is_last)
-            sim, how = got
-            if sim > 0.0:
-                options.append((sim * cw[j], sim, i, j, how))
+            if got[0] > 0.0:
+                options.append((got[0] * cw[j], got[0], i, j, got[1]))
     options.sort(reverse=True)
     used_q: dict[int, tuple[int, float, str]] = {}
     used_c: set[int] = set()
@@ -126,48 +159,58 @@ def compare_parts(
             continue
         used_q[i] = (j, sim, how)
         used_c.add(j)
-    pairs: list[PartPair] = []
-    got = q_total = 0.0
+    got = q_total = extra_q = 0.0
+    n_matched = 0
     for i, q in enumerate(qt):
-        if i in used_q:
-            j, sim, how = used_q[i]
+        pair = used_q.get(i)
+        if pair is None and len(q) > 2 and qg[i] not in WEAK:
+            extra_q += weight(q, qg[i])
+        if pair is not None:
+            j, sim, how = pair
             w = cw[j]
             # A weak query part (title, particle) paired with a strong listed part keeps its own weight.
             if qg[i] in WEAK and cg[j] not in WEAK:
                 w = min(w, weight(q, qg[i]))
             got += sim * w
             q_total += w
-            pairs.append(PartPair(q, ct[j], sim, w, "joined" if joined and how == "exact" and (q not in q_tokens or ct[j] not in c_tokens) else how))
+            n_matched += sim > 0
         else:
             w = weight(q, qg[i])
             if len(q) <= 2:
                 w *= 0.3  # a stray letter or two says little against a match
             q_total += w
-            pairs.append(PartPair(q, None, 0.0, w, ""))
     c_total = sum(cw)
-    for j, c in enumerate(ct):
-        if j not in used_c:
-            pairs.append(PartPair(None, c, 0.0, cw[j], ""))
+    raw = (qt, qg, ct, cg, cw, used_q, used_c, joined, q_tokens, c_tokens, weight)
     if got <= 0.0 or q_total <= 0.0 or c_total <= 0.0:
-        return NameComparison(0.0, 0.0, 0.0, pairs)
+        return NameComparison(0.0, 0.0, 0.0, raw=raw)
     qcov = min(1.0, got / q_total)
     ccov = min(1.0, got / c_total)
     score = qcov**QUERY_EXPONENT * ccov**CANDIDATE_EXPONENT
     notes: list[str] = []
-    strong_matched = [p for p in pairs if p.query and p.candidate and p.similarity > 0]
-    if person:
+    if person and Tag.GIVEN in cg and Tag.FAMILY in cg:
         given = [j for j, g in enumerate(cg) if g == Tag.GIVEN]
         family = [j for j, g in enumerate(cg) if g == Tag.FAMILY]
-        if given and family:
-            if not any(j in used_c for j in given):
-                score *= 0.85
-                notes.append("no given name matched")
-            elif not any(j in used_c for j in family):
-                score *= 0.85
-                notes.append("no family name matched")
-    strong_c = [j for j, g in enumerate(cg) if g not in WEAK]
-    strong_hits = [j for j in strong_c if j in used_c]
-    if len(strong_c) >= 2 and len(strong_hits) <= 1 and len(strong_matched) <= 1:
-        score *= 0.9
-        notes.append("only one name part in common")
-    return NameComparison(min(1.0, score), qcov, ccov, pairs, notes)
+        if not any(j in used_c for j in given):
+            score *= 0.85
+            notes.append("no given name matched")
+        elif not any(j in used_c for j in family):
+            score *= 0.85
+            notes.append("no family name matched")
+    if extra_q > 0.0 and SWAP_PENALTY > 0.0:
+        # A distinctive listed word replaced by another word is a different party, not a typo.
+        extra_c = sum(cw[j] for j, g in enumerate(cg) if j not in used_c and g not in WEAK and len(ct[j]) > 1)
+        if extra_c > 0.0:
+            score *= 1.0 - SWAP_PENALTY * min(extra_q, extra_c) / c_total
+            notes.append("a word of the listed name is replaced by another")
+    if n_matched == 1 and len(used_q) == 1:
+        # The whole likeness rests on one word that is only similar ("ARCE" ~ "ARIES"): it counts as much.
+        (_, sim, how), = used_q.values()
+        if how in ("phonetic", "spelling") and sim < 0.9:
+            score *= sim * sim if how == "phonetic" else sim  # sounding alike is the looser likeness
+            notes.append("the only word in common is spelled differently")
+    if n_matched <= 1:
+        strong_c = [j for j, g in enumerate(cg) if g not in WEAK]
+        if len(strong_c) >= 2 and sum(j in used_c for j in strong_c) <= 1:
+            score *= 0.9
+            notes.append("only one name part in common")
+    return NameComparison(min(1.0, score), qcov, ccov, None, notes, raw)

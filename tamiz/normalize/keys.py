@@ -35,8 +35,9 @@ def is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+@lru_cache(maxsize=200_000)
 def vowel_ratio(token: str) -> float:
-    return len(_VOWELS.findall(token)) / max(1, len(token))
+    return sum(map(token.count, "aeiou")) / max(1, len(token))
 
 
 def deletes(token: str) -> set[str]:
@@ -47,3 +48,20 @@ def deletes(token: str) -> set[str]:
 def equivalent(token: str) -> str:
     """Shared symbol for names that are one name across languages (Yusuf = Joseph)."""
     return name_equivalents().get(token, "")
+
+
+# Letters a scanner or a tired eye takes for others: "rn" for "m", "l" for "i", "vv" for "w", "cl" for "d".
+_MISREADS = (("rn", "m"), ("m", "rn"), ("vv", "w"), ("w", "vv"), ("cl", "d"), ("d", "cl"), ("l", "i"), ("i", "l"))
+
+
+@lru_cache(maxsize=200_000)
+def ocr_variants(token: str) -> frozenset[str]:
+    """The token with one misread undone ("AHRNED" -> "ahmed", "LL" -> "li", "il")."""
+    out = set()
+    for a, b in _MISREADS:
+        at = token.find(a)
+        while at >= 0:
+            out.add(token[:at] + b + token[at + len(a):])
+            at = token.find(a, at + 1)
+    out.discard(token)
+    return frozenset(out)

@@ -21,6 +21,7 @@ from tamiz.normalize.resources import char_map
 # Characters that render as nothing (or as a plain space) but break words apart.
 _INVISIBLE_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn", "Mn", "Me"}
 _APOSTROPHES = "'`´‘’ʼʻʿʾ′"
+_ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 _SPLITTERS = re.compile(r"[\s\-‐‑‒–—―_/\\,;:()\[\]{}<>\"“”«»!?*+=&#%^~]+")
 
 
@@ -77,12 +78,16 @@ def _undo_digit_swaps(token: str) -> str:
 @lru_cache(maxsize=200_000)
 def fold_text(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; punctuation folded away."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _strip_invisible(text)
-    text = _fold_homoglyphs(text)
-    for ch in _APOSTROPHES:
-        text = text.replace(ch, "")
-    text = ascii_text(text) or ""
+    if text.isascii():
+        # Plain ASCII (most queries): only control characters and apostrophes to drop.
+        text = _ASCII_CONTROLS.sub(lambda m: " " if m.group() in "\t\n\r" else "", text).replace("`", "")
+    else:
+        text = unicodedata.normalize("NFKC", text)
+        text = _strip_invisible(text)
+        text = _fold_homoglyphs(text)
+        for ch in _APOSTROPHES:
+            text = text.replace(ch, "")
+        text = ascii_text(text) or ""
     text = text.lower()
     text = text.replace("'", "").replace(".", "")
     text = _SPLITTERS.sub(" ", text)
