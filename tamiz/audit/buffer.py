@@ -83,7 +83,7 @@ class AuditBuffer:
             if not items:
                 return
             try:
-                self.audit.record_many(items)
+                self.audit.record_many(items, returning=False)
             except Exception as exc:  # raised to the caller by flush()
                 log.error("audit write of %d records failed, will retry: %s", len(items), exc)
                 with self._cond:

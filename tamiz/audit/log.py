@@ -19,13 +19,30 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tamiz.audit.chain import GENESIS, canonical, link_hash, timestamp
+from tamiz.audit.chain import GENESIS, canonical, canonical_payload, link_hash, timestamp
 from tamiz.audit.tables import AuditEntry, AuditHead
 from tamiz.store.engine import write_connection
 
 HEAD_ID = 1
 KINDS = frozenset({"screen", "batch", "text", "message", "decision", "approval", "alert", "list_load", "monitor",
                    "admin", "webhook"})
+
+
+_COLUMNS = ("seq", "ts", "actor", "kind", "payload", "prev_hash", "hash")
+
+
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Straight to the driver's executemany where its parameter style allows:
+    SQLAlchemy's per-row parameter processing cost more than the rest of a record."""
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:
+        conn.execute(insert(AuditEntry), [dict(zip(_COLUMNS, r)) for r in rows])
+        return
+    sql = f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+    conn.exec_driver_sql(sql, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +105,20 @@ class AuditLog:
         return self.record_many([(kind, actor, payload)], conn=conn)[0]
 
     def record_many(
-        self, items: Iterable[tuple[str, str, dict[str, Any]]], conn: Connection | None = None
+        self, items: Iterable[tuple[str, str, dict[str, Any]]], conn: Connection | None = None, *, returning: bool = True
     ) -> list[AuditRecord]:
-        """Append many records in one transaction: one lock and one commit for all."""
-        prepared = [(self._check_kind(kind), str(actor), canonical(payload)) for kind, actor, payload in items]
+        """Append many records in one transaction: one lock and one commit for all.
+
+        `returning=False` skips building the returned records (group commit has no use for them).
+        """
+        prepared = [(self._check_kind(kind), str(actor), canonical_payload(payload)) for kind, actor, payload in items]
         if not prepared:
             return []
         self._ensure_head(conn)
         if conn is not None:
-            return self._append(conn, prepared)
+            return self._append(conn, prepared, returning)
         with write_connection(self.engine) as own, own.begin():
-            return self._append(own, prepared)
+            return self._append(own, prepared, returning)
 
     @staticmethod
     def _check_kind(kind: str) -> str:
@@ -106,22 +126,22 @@ class AuditLog:
             raise ValueError(f"audit kind must be a short non-empty string, got {kind!r}")
         return kind
 
-    def _append(self, conn: Connection, prepared: list[tuple[str, str, str]]) -> list[AuditRecord]:
+    def _append(self, conn: Connection, prepared: list[tuple[str, str, str]], returning: bool = True) -> list[AuditRecord]:
         seq, prev = conn.execute(
             select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
         ).one()
         now = datetime.now(UTC)
         ts = timestamp(now)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         out: list[AuditRecord] = []
         for kind, actor, payload in prepared:
             seq += 1
             digest = link_hash(prev, seq, ts, actor, kind, payload)
-            rows.append({"seq": seq, "ts": ts, "actor": actor, "kind": kind, "payload": payload,
-                         "prev_hash": prev, "hash": digest})
-            out.append(AuditRecord(seq, now, actor, kind, json.loads(payload), prev, digest))
+            rows.append((seq, ts, actor, kind, payload, prev, digest))
+            if returning:
+                out.append(AuditRecord(seq, now, actor, kind, json.loads(payload), prev, digest))
             prev = digest
-        conn.execute(insert(AuditEntry), rows)
+        _insert_rows(conn, rows)
         conn.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev))
         return out
 

@@ -7,6 +7,7 @@ freshness warnings.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -127,6 +128,8 @@ class Screener:
         self.audit: AuditLog | None = AuditLog(store.engine) if audit else None
         self._audit_buffer = AuditBuffer(self.audit) if self.audit is not None else None
         self._cases: CaseManager | None = None
+        self._list_versions: dict[str, Any] | None = None
+        self._status: tuple[Any, list[DatasetStatus]] | None = None
 
     @classmethod
     def open(
@@ -147,7 +150,12 @@ class Screener:
         for v in versions:
             entities.extend(store.entities(v.dataset, v.version))
         matcher = _cached_matcher(versions, entities)
-        return cls(store, versions, matcher, {e.id: e for e in entities}, audit=audit, actor=actor)
+        screener = cls(store, versions, matcher, {e.id: e for e in entities}, audit=audit, actor=actor)
+        # The lists and index live as long as the process: move them out of the
+        # cyclic collector's sight, or every collection re-scans millions of them.
+        gc.collect()
+        gc.freeze()
+        return screener
 
     @property
     def cases(self) -> CaseManager:
@@ -164,7 +172,10 @@ class Screener:
         return also_on(self, entity_id)
 
     def list_versions(self) -> dict[str, Any]:
-        return {v.dataset: {"version": v.version, "published": v.published} for v in self.versions}
+        """The list versions this screener answers from (fixed for its lifetime)."""
+        if self._list_versions is None:
+            self._list_versions = {v.dataset: {"version": v.version, "published": v.published} for v in self.versions}
+        return self._list_versions
 
     @property
     def state(self) -> str:
@@ -172,7 +183,13 @@ class Screener:
         return ",".join(f"{v.dataset}:{v.version}" for v in self.versions)
 
     def status(self, now: datetime | None = None) -> list[DatasetStatus]:
-        return [dataset_status(v, now=now, stale_after_days=STALE_AFTER_DAYS) for v in self.versions]
+        """Freshness of each list; ages are in days, so today's answer is kept for the day."""
+        if now is not None:
+            return [dataset_status(v, now=now, stale_after_days=STALE_AFTER_DAYS) for v in self.versions]
+        today = datetime.now(UTC).date()
+        if self._status is None or self._status[0] != today:
+            self._status = (today, [dataset_status(v, stale_after_days=STALE_AFTER_DAYS) for v in self.versions])
+        return self._status[1]
 
     def screen(
         self,
