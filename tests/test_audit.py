@@ -162,7 +162,7 @@ def _append_worker(url: str, tag: str, n: int, start) -> None:
 
 
 def test_two_processes_appending_keep_one_chain(db_url):
-    n = 300
+    n = 2000  # enough that neither process finishes before the other starts
     start = FORK.Event()
     procs = [FORK.Process(target=_append_worker, args=(db_url, tag, n, start)) for tag in ("p1", "p2")]
     for p in procs:
