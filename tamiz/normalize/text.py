@@ -67,10 +67,15 @@ def _fold_homoglyphs(text: str) -> str:
 
 
 def _undo_digit_swaps(token: str) -> str:
+    """Symbols typed for letters (@ $ |) always fold inside a word; digits only where
+    letters are at least as many, so "MS 13" keeps its number. Folding its own output
+    changes nothing: symbols are gone after one pass and digits never return."""
     swaps = char_map("digit_swaps.tsv")
-    letters = sum(c.isalpha() for c in token)
-    swapped = sum(c in swaps for c in token)
-    if swapped == 0 or letters == 0 or letters < swapped:
+    if not any(c.isalpha() for c in token) or not any(c in swaps for c in token):
+        return token
+    token = "".join(swaps[c] if c in swaps and not c.isdigit() else c for c in token)
+    digits = sum(c in swaps for c in token)
+    if digits == 0 or sum(c.isalpha() for c in token) < digits:
         return token
     return "".join(swaps.get(c, c) for c in token)
 

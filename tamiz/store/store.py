@@ -9,6 +9,7 @@ the previous version current. Rows are written with executemany in batches
 from __future__ import annotations
 
 import gc
+import importlib
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -93,6 +94,10 @@ class Store:
         self.close()
 
     def _create_tables(self) -> None:
+        # One database holds every room's tables (as the Alembic migration does):
+        # register the side rooms' tables by name, without the store depending on them.
+        for module in _TABLE_MODULES:
+            importlib.import_module(module)
         with self._engine.connect() as conn:  # the common case: all there, no write lock needed
             if set(Base.metadata.tables) <= set(inspect(conn).get_table_names()):
                 found = conn.execute(select(_META.c.value).where(_META.c.key == "schema_version")).scalar()
@@ -427,6 +432,9 @@ class Store:
             )
             for r in rows
         ]
+
+
+_TABLE_MODULES = ("tamiz.audit.tables", "tamiz.cases.tables", "tamiz.auth.tables")
 
 
 def _records(entities: Iterable[Entity]) -> Iterator[tuple[str, str, str]]:
