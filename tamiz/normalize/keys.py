@@ -13,7 +13,7 @@ _VOWELS = re.compile(r"[aeiou]")
 _DOUBLES = re.compile(r"(.)\1+")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
 def phonetic(token: str) -> str:
     """Metaphone key; empty for tokens too short or numeric to key meaningfully."""
     if len(token) < 3 or not token.isalpha():
@@ -21,7 +21,7 @@ def phonetic(token: str) -> str:
     return metaphone(token)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
 def skeleton(token: str) -> str:
     """First letter, then consonants only, doubles collapsed: "DAVALOS"/"DVLS" -> "dvls", "LILIANA"/"LLNA" -> "ln"."""
     if len(token) < 3 or not token.isalpha():
@@ -35,7 +35,7 @@ def is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
 def vowel_ratio(token: str) -> float:
     return sum(map(token.count, "aeiou")) / max(1, len(token))
 
@@ -54,7 +54,7 @@ def equivalent(token: str) -> str:
 _MISREADS = (("rn", "m"), ("m", "rn"), ("vv", "w"), ("w", "vv"), ("cl", "d"), ("d", "cl"), ("l", "i"), ("i", "l"))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
 def ocr_variants(token: str) -> frozenset[str]:
     """The token with one misread undone ("AHRNED" -> "ahmed", "LL" -> "li", "il")."""
     out = set()

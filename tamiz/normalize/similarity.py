@@ -21,7 +21,9 @@ def _consonants(token: str) -> str:
 FLOOR = 0.65  # below this two tokens are simply different words
 
 
-@lru_cache(maxsize=1 << 18)  # names repeat across screenings: most word pairs were seen before
+# Bounded small on purpose: query names are mostly new, so a big cache only grows a server's memory
+# (1 << 17 pairs is ~30 MiB when full, reached within minutes, then flat).
+@lru_cache(maxsize=1 << 17)
 def token_similarity(q: str, c: str, last: bool = False) -> tuple[float, str]:
     if q == c:
         return 1.0, "exact"

@@ -63,7 +63,7 @@ class Mention:
                 "datasets": self.datasets}
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=65_536)  # bounded: documents bring endless new words
 def word_frequency(token: str) -> float:
     """Highest Zipf frequency of the word in English, Spanish or French text."""
     try:
@@ -73,7 +73,7 @@ def word_frequency(token: str) -> float:
     return max(zipf_frequency(token, lang) for lang in _LANGS)
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=65_536)  # bounded: documents bring endless new words
 def _fold_word(word: str) -> tuple[str, str]:
     """(folded word, its cross-language symbol: "nueva" -> "new"), as the matcher folds them."""
     folded = fold_text(word).replace(" ", "")
