@@ -62,17 +62,7 @@ def parse_auto(paths: Sequence[Path], dataset: str) -> ParsedList:
 
 
 def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "the UK ConList is one CSV file")
-    path = Path(paths[0])
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    rows = list(csv.reader(io.StringIO(uk_hmt_csv._decode(path, data), newline="")))
-    if len(rows) < 2 or not rows[0] or uk_hmt_csv._ws(rows[0][0]).lower() != "last updated":
-        raise SourceError(path, "first line is not 'Last Updated,<date>': not the OFSI ConList CSV")
-    header = [uk_hmt_csv._ws(h) for h in rows[1]]
+    path, rows, header = uk_hmt_csv.read_conlist(paths)
     missing = [h for h in HEADER if h not in header]
     if missing:
         raise SourceError(path, f"line 2 lacks the 2022-format column(s) {', '.join(missing[:3])}: not the OFSI 2022 ConList CSV")

@@ -61,7 +61,8 @@ def split_items(value: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
+def read_conlist(paths: Sequence[Path]) -> tuple[Path, list[list[str]], list[str]]:
+    """(path, rows, header) of an OFSI ConList CSV, either layout: the dated first line checked."""
     if len(paths) != 1:
         raise SourceError(", ".join(map(str, paths)) or "(none)", "the UK ConList is one CSV file")
     path = Path(paths[0])
@@ -72,7 +73,11 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
     rows = list(csv.reader(io.StringIO(_decode(path, data), newline="")))
     if len(rows) < 2 or not rows[0] or _ws(rows[0][0]).lower() != "last updated":
         raise SourceError(path, "first line is not 'Last Updated,<date>': not the OFSI ConList CSV")
-    header = [_ws(h) for h in rows[1]]
+    return path, rows, [_ws(h) for h in rows[1]]
+
+
+def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
+    path, rows, header = read_conlist(paths)
     if header[: len(HEADER)] != HEADER:
         raise SourceError(path, f"unexpected header on line 2 ({header[:4]}...): not the OFSI ConList CSV layout")
     published = parse_date(rows[0][1] if len(rows[0]) > 1 else "")
