@@ -172,3 +172,16 @@ def test_a_distinctive_word_swapped_for_another_is_not_a_match(sdn):
 
 def test_one_merely_similar_word_is_not_enough(sdn):
     assert not _matched(sdn, "ARCE C.V.", "us_ofac_sdn:25293")  # ARCE only sounds like ARIES
+
+
+def test_full_dates_a_year_apart_with_another_day_are_a_full_clash(sdn: Matcher) -> None:
+    """OpenSanctions' synthetic "成 朱" (1952-02-22) must not match CHEN, Zhu (listed 17 Aug 1953):
+    a different day in another year is not a one-digit year typo."""
+    chen = next(e for e in sdn.entities if e.caption == "CHEN, Zhu")
+    listed = chen.birth_dates[0].start
+    typo = _hit(sdn, Query("Zhu Chen", schema="Person", birth_dates=[f"{int(listed[:4]) - 1}{listed[4:]}"]), chen.id)
+    clash = _hit(sdn, Query("Zhu Chen", schema="Person", birth_dates=[f"{int(listed[:4]) - 1}-02-22"]), chen.id)
+    assert typo is not None and clash is not None
+    assert clash.score < typo.score
+    assert not _hit(sdn, Query("成 朱", schema="Person", birth_dates=["1952-02-22"], countries=["cn"], gender="male"),
+                    chen.id).match

@@ -71,6 +71,8 @@ def dob_features(query_dates: Sequence[str], listed: Sequence[FuzzyDate], w: dic
                     best = (rank, q, d.text)
             else:
                 gap = min(abs(qy - y) for y in (years.start, years.stop - 1))
+                if gap <= 1 and len(q) == 10 and d.start == d.end and len(d.start) == 10 and q[5:] != d.start[5:]:
+                    gap = 2  # a different day in another year is no year typo: a full clash
                 if nearest_gap is None or gap < nearest_gap:
                     nearest_gap, pair_for_gap = gap, (q, d.text)
     if best:
