@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tamiz.errors import SourceError
 from tamiz.model import Entity
 
 
@@ -27,6 +29,13 @@ class SourceFile:
                 digest.update(chunk)
                 size += len(chunk)
         return cls(name=Path(path).name, sha256=digest.hexdigest(), size=size, origin=origin or str(path))
+
+
+def single_path(paths: Sequence[Path], what: str) -> Path:
+    """The one file of a one-file list format; a clear SourceError otherwise."""
+    if len(paths) != 1:
+        raise SourceError(", ".join(map(str, paths)) or "(none)", what)
+    return Path(paths[0])
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from normality import slugify
 
 from tamiz.errors import SourceError
 from tamiz.model import Address, Entity, Name, NameKind
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, single_path
 from tamiz.sources.countries import country_code
 from tamiz.sources.dates import parse_date
 
@@ -32,9 +32,7 @@ HEADER = [
 
 
 def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "the DPL is one dpl.txt file")
-    path = Path(paths[0])
+    path = single_path(paths, "the DPL is one dpl.txt file")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

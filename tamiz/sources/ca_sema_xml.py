@@ -18,7 +18,7 @@ from normality import slugify
 
 from tamiz.errors import SourceError
 from tamiz.model import Entity, Identifier, Name, NameKind
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, single_path
 from tamiz.sources.dates import parse_date
 from tamiz.sources.xmlsafe import local, parse_xml
 
@@ -41,9 +41,7 @@ def split_aliases(value: str) -> list[str]:
 
 
 def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "the SEMA list is one XML file")
-    path = Path(paths[0])
+    path = single_path(paths, "the SEMA list is one XML file")
     root = parse_xml(path, expect_root="data-set")
     stats: Counter[str] = Counter()
     entities: list[Entity] = []

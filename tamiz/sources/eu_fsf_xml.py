@@ -20,7 +20,7 @@ from typing import Sequence
 
 from tamiz.errors import SourceError
 from tamiz.model import Address, Entity, FuzzyDate, Identifier, Name, NameKind
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, single_path
 from tamiz.sources.countries import country_code
 from tamiz.sources.dates import parse_date
 from tamiz.sources.idtypes import identifier_type
@@ -45,9 +45,7 @@ def _code(attrs: dict[str, str]) -> str | None:
 
 
 def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "the EU FSF list is one XML file")
-    path = Path(paths[0])
+    path = single_path(paths, "the EU FSF list is one XML file")
     root = parse_xml(path, expect_root="export")
     stats: Counter[str] = Counter()
     entities = [_entity(el, dataset, stats) for el in root if isinstance(el.tag, str) and local(el) == "sanctionEntity"]

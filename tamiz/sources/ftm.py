@@ -25,7 +25,17 @@ from typing import IO, Any, Iterable, Iterator, Sequence
 from followthemoney import model as ftm_model
 
 from tamiz.errors import SourceError
-from tamiz.model import IDENTIFIER_TYPES, SCHEMAS, Address, Entity, FuzzyDate, Identifier, Name, NameKind, Relation
+from tamiz.model import (
+    IDENTIFIER_TYPES,
+    SCHEMAS,
+    Address,
+    Entity,
+    FuzzyDate,
+    Identifier,
+    Name,
+    NameKind,
+    Relation,
+)
 from tamiz.sources.base import ParsedList, SourceFile
 from tamiz.sources.idtypes import identifier_type
 

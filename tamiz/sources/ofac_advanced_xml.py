@@ -23,7 +23,7 @@ from lxml import etree
 
 from tamiz.errors import SourceError
 from tamiz.model import Address, DatePrecision, Entity, FuzzyDate, Identifier, Name, NameKind, Relation
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, single_path
 from tamiz.sources.countries import country_code
 from tamiz.sources.idtypes import identifier_type
 from tamiz.sources.ofac_remarks import make_name
@@ -79,9 +79,7 @@ class _Refs:
 
 
 def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "SDN_ADVANCED is one XML file")
-    path = Path(paths[0])
+    path = single_path(paths, "SDN_ADVANCED is one XML file")
     root = parse_xml(path, expect_root="Sanctions")
     _strip_ns(root)
     refs = _Refs(root)

@@ -23,7 +23,13 @@ from tamiz.errors import SourceError
 from tamiz.model import Address, Entity, Identifier, NameKind
 from tamiz.sources.base import ParsedList, SourceFile
 from tamiz.sources.countries import country_code
-from tamiz.sources.ofac_remarks import apply_remarks, decide_schema, make_name, parse_remarks, resolve_relations
+from tamiz.sources.ofac_remarks import (
+    apply_remarks,
+    decide_schema,
+    make_name,
+    parse_remarks,
+    resolve_relations,
+)
 
 PRIMARY, ADDRESS, ALIAS, COMMENTS = "primary", "address", "alias", "comments"
 

@@ -24,10 +24,17 @@ from defusedxml.ElementTree import iterparse
 from tamiz.errors import SourceError
 from tamiz.model import Entity, Identifier, NameKind
 from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.countries import country_code
 from tamiz.sources.dates import parse_iso
 from tamiz.sources.ofac_csv import make_address
-from tamiz.sources.countries import country_code
-from tamiz.sources.ofac_remarks import Remarks, apply_remarks, decide_schema, make_name, parse_remarks, resolve_relations
+from tamiz.sources.ofac_remarks import (
+    Remarks,
+    apply_remarks,
+    decide_schema,
+    make_name,
+    parse_remarks,
+    resolve_relations,
+)
 
 NAMESPACES = (
     "http://tempuri.org/sdnList.xsd",

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from tamiz.errors import SourceError
 from tamiz.model import Address, Entity, Identifier, Name, NameKind
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, single_path
 from tamiz.sources.countries import country_code
 from tamiz.sources.dates import parse_date
 from tamiz.sources.idtypes import identifier_type
@@ -63,9 +63,7 @@ def split_items(value: str) -> list[str]:
 
 def read_conlist(paths: Sequence[Path]) -> tuple[Path, list[list[str]], list[str]]:
     """(path, rows, header) of an OFSI ConList CSV, either layout: the dated first line checked."""
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "the UK ConList is one CSV file")
-    path = Path(paths[0])
+    path = single_path(paths, "the UK ConList is one CSV file")
     try:
         data = path.read_bytes()
     except OSError as exc:

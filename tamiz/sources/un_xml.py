@@ -17,7 +17,7 @@ from lxml import etree
 
 from tamiz.errors import SourceError
 from tamiz.model import Address, Entity, FuzzyDate, Identifier, Name, NameKind
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, single_path
 from tamiz.sources.countries import country_code
 from tamiz.sources.dates import parse_date
 from tamiz.sources.idtypes import identifier_type
@@ -44,9 +44,7 @@ _NO_VALUE = {"", "na", "n/a", "unknown"}
 
 
 def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
-    if len(paths) != 1:
-        raise SourceError(", ".join(map(str, paths)) or "(none)", "the UN list is one XML file")
-    path = Path(paths[0])
+    path = single_path(paths, "the UN list is one XML file")
     root = parse_xml(path, expect_root="CONSOLIDATED_LIST")
     stats: Counter[str] = Counter()
     entities: list[Entity] = []
