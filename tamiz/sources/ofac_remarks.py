@@ -303,7 +303,6 @@ def _parse_fragment(fragment: str, out: Remarks, *, person: bool) -> str:
         if kind not in ("unparsed", "notes", "affiliation", "position", "country"):
             _parse_fragment(inner, out, person=person)
             return kind
-    alt = bool(_ALT.match(fragment))
     body = _ALT.sub("", fragment).strip()
     plain = body.rstrip(".").strip() if not body.endswith("'.") else body[:-1]
 
