@@ -37,26 +37,21 @@ def _location(err: dict[str, Any]) -> str:
     return ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
 
 
+def _with_status(status: int):
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(status, str(exc))
+
+    return handler
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.detail, exc.headers)
 
-    @app.exception_handler(QueryError)
-    async def _query(request: Request, exc: QueryError) -> JSONResponse:
-        return error_response(400, str(exc))
-
-    @app.exception_handler(UnknownDataset)
-    async def _dataset(request: Request, exc: UnknownDataset) -> JSONResponse:
-        return error_response(404, str(exc))
-
-    @app.exception_handler(FourEyesViolation)
-    async def _four_eyes(request: Request, exc: FourEyesViolation) -> JSONResponse:
-        return error_response(403, str(exc))
-
-    @app.exception_handler(TamizError)
-    async def _tamiz(request: Request, exc: TamizError) -> JSONResponse:
-        return error_response(400, str(exc))
+    # A user error's message is the body; the class decides the status.
+    for error, status in ((QueryError, 400), (UnknownDataset, 404), (FourEyesViolation, 403), (TamizError, 400)):
+        app.add_exception_handler(error, _with_status(status))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
