@@ -185,3 +185,27 @@ def test_full_dates_a_year_apart_with_another_day_are_a_full_clash(sdn: Matcher)
     assert clash.score < typo.score
     assert not _hit(sdn, Query("成 朱", schema="Person", birth_dates=["1952-02-22"], countries=["cn"], gender="male"),
                     chen.id).match
+
+
+@pytest.mark.parametrize(
+    "name, entity_id",
+    [
+        ("HAMID, Musstafa", "us_ofac_sdn:11377"),  # one of nine words that sound like MUSTAFA: the closest drives
+        ("MYINT, Lee", "us_ofac_sdn:11271"),  # LI and LEE: one surname in two romanisations
+        ("Y. Cheng", "us_ofac_sdn:11282"),  # CHENG as written outranks rarer words that merely contain it
+        ("COMERCIALIZADORA JAL", "us_ofac_sdn:10654"),  # a cut-short word with 47 listed completions
+    ],
+)
+def test_ambiguous_query_words_still_find_the_listed_party(sdn, name, entity_id):
+    assert _matched(sdn, name, entity_id)
+
+
+def test_a_title_word_breaks_ties_among_many_namesakes():
+    """UN's "AMIR ABDULLAH" (TAi.145): AMIR is a title, ABDULLAH is in hundreds of UN names; the
+    listed name holding both must still be among the candidates and match."""
+    from tamiz.sources.registry import parse_files
+
+    un = Matcher.build(parse_files("un_sc_sanctions", [need(LISTS / "un_sc" / "consolidated_2026-02-27.xml")]).entities)
+    hit = _hit(un, Query("AMIR ABDULLAH", schema="Person", birth_dates=["1972"], countries=["af"]),
+               "un_sc_sanctions:TAi.145")
+    assert hit is not None and hit.match

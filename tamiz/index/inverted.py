@@ -35,9 +35,12 @@ from tamiz.normalize.similarity import token_similarity
 FORMAT = 5
 BROAD_KEY = 64  # phonetic/skeleton/prefix keys naming more listed words than this are skipped
 MAX_EXPANSIONS = 8  # listed words one query word may stand for, best first
+RARE_EXTRA_POSTINGS = 64  # postings of further, rare stand-ins taken beyond those
 DRIVE_DF = 2000  # a listed word in more names than this never drives candidate generation
 GROUP_CAP = 4000  # postings one query word may contribute to the candidate set
 SEED_CAP = 8000  # candidates taken when only common words were given
+DICT_PATH_MAX = 3000  # names reached below which plain dicts rank faster than numpy
+BOOST_DF = 400  # a weak word (title, particle, initial) in more names than this breaks no ties in the fast path
 # Lookup qualities: how sure a key hit is that the query token means this listed token.
 Q_EXACT, Q_EQUIV, Q_EDIT, Q_PHON, Q_SKEL, Q_PREFIX, Q_CONCAT = 1.0, 0.9, 0.8, 0.8, 0.75, 0.7, 0.9
 VIEW_CACHE = 200_000  # name views kept between queries (a name scored once is often scored again)
@@ -344,6 +347,23 @@ class CandidateIndex:
     def _inverse(self) -> list[str]:
         return self.words
 
+    # ---- read-only views for other readers of the lists (free-text mentions) -------------
+    def name_count(self, token: str) -> int:
+        """In how many listed names this exact token appears (0 for a word no list uses)."""
+        tid = self.vocab.get(token)
+        return 0 if tid is None else self._df[tid]
+
+    def names_with(self, token: str) -> list[int]:
+        """Ids of the listed names holding this exact token (`self.names[i]` is the name)."""
+        tid = self.vocab.get(token)
+        return [] if tid is None else self.postings[self._indptr[tid] : self._indptr[tid + 1]].tolist()
+
+    def all_names(self) -> Iterator[tuple[int, IndexedName]]:
+        """(id, name) for every listed name, read without filling the scorer's view cache."""
+        view = self.names._view
+        for nid in range(len(self.names)):
+            yield nid, view(nid)
+
     def _split_pairs(self, token: str) -> np.ndarray | None:
         """Names holding two neighbouring words that, written together, give `token` ("DECAFE")."""
         vocab, join = self.vocab, self.pairs["join"]
@@ -393,10 +413,15 @@ class CandidateIndex:
         # Per query word: its driving postings (weight, name ids) and its common words (token id, weight).
         groups: list[tuple[list[tuple[float, list[int]]], list[tuple[int, float]]]] = []
         seeds: list[tuple[int, int]] = []  # (df, token id) of the best word of a query word with no driving word
+        boosts: list[tuple[int, float]] = []  # (token id, weight) of weak query words: tie-breakers only
         postings, indptr = self.postings, self._indptr
         for i, (tok, tag, special) in enumerate(queries):
             if has_strong and (tag in _WEAK or len(tok) == 1):
-                continue  # legal forms, titles, particles and initials never find a party on their own
+                # Legal forms, titles, particles and initials never find a party on their own, but among
+                # the parties the other words found they break ties ("AMIR ABDULLAH" among 300 ABDULLAHs).
+                if i < exact_only and (tid := vocab.get(tok)) is not None:
+                    boosts.append((tid, idf_l[tid] * TAG_WEIGHT[tag] * 0.5))
+                continue
             direct: list[tuple[np.ndarray, float]] = []
             if special is not None and special.startswith("join:"):
                 a = special[5:]
@@ -442,21 +467,33 @@ class CandidateIndex:
                 continue
             mult = TAG_WEIGHT[tag] if tag in _WEAK else 1.0
             own = vocab.get(tok)
-            ranked = sorted(((tid, q * idf_l[tid] * mult) for tid, q in hits.items()),
-                            key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1]))
-            ranked = ranked[:MAX_EXPANSIONS]
+            # Best stand-ins first: by similarity, then by spelling distance (several sound alike),
+            # then the rarer word.
+            # A stand-in weighs no more than the query word itself would: "CHENG" found as the rarer
+            # "CHENGTAI" must not outrank the names holding CHENG as written.
+            cap = idf_l[own] if own is not None else math.inf
+            ranked = sorted(((tid, q * min(idf_l[tid], cap) * mult) for tid, q in hits.items()),
+                            key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1]))
+            # Past the best few, rare stand-ins still come along while they are cheap: a cut-short word
+            # ("JAL") is ambiguous, and the listed one is as likely the 20th stand-in as the 2nd.
+            extra, spare = [], RARE_EXTRA_POSTINGS
+            for tid, w in ranked[MAX_EXPANSIONS : MAX_EXPANSIONS * 6]:
+                if df[tid] <= spare:
+                    spare -= df[tid]
+                    extra.append((tid, w))
+            ranked = ranked[:MAX_EXPANSIONS] + extra
             budget = GROUP_CAP
-            drive: list[tuple[float, list[int]]] = []
+            drive: list[tuple[float, np.ndarray]] = []
             common: list[tuple[int, float]] = []
             for tid, w in ranked:
                 size = df[tid]
                 if size <= DRIVE_DF and size <= budget:
                     budget -= size
-                    drive.append((w, postings[indptr[tid] : indptr[tid + 1]].tolist()))
+                    drive.append((w, postings[indptr[tid] : indptr[tid + 1]]))
                 else:
                     common.append((tid, w))
             for got, w in direct:
-                drive.append((w * mult, got[:GROUP_CAP].tolist()))
+                drive.append((w * mult, got[:GROUP_CAP]))
             if not drive and ranked:
                 best = min(ranked, key=lambda kv: df[kv[0]])[0]
                 seeds.append((df[best], best))
@@ -465,28 +502,13 @@ class CandidateIndex:
             groups.append((drive, common))
         if not groups:
             return []
-        bests: list[dict[int, float]] = []
-        for drive, _ in groups:
-            best: dict[int, float] = {}
-            for w, nids in drive:
-                best.update(dict.fromkeys(nids, w))
-            bests.append(best)
-        if not any(common for _, common in groups):
-            acc: dict[int, float] = {}
-            get = acc.get
-            for best in bests:
-                for nid, w in best.items():
-                    acc[nid] = get(nid, 0.0) + w
-            if not acc:
-                return []
-            top = max(acc.values()) * 0.25
-            items = [kv for kv in acc.items() if kv[1] >= top]
-            return heapq.nlargest(limit, items, key=itemgetter(1))
-        keys: set[int] = set()
-        for best in bests:
-            keys.update(best)
-        if keys:
-            cand = np.fromiter(sorted(keys), dtype=np.int64, count=len(keys))
+        reached = sum(len(nids) for drive, _ in groups for _, nids in drive)
+        if reached <= DICT_PATH_MAX and not any(common for _, common in groups):
+            return self._rank_small(groups, boosts, limit)
+        for tid, w in boosts:
+            groups.append(([], [(tid, w)]))
+        if reached:
+            cand = np.unique(np.concatenate([nids for drive, _ in groups for _, nids in drive]).astype(np.int64))
         elif seeds:
             # Only common words: names holding the two rarest of them, else the rarest one's first names.
             seeds.sort()
@@ -500,7 +522,7 @@ class CandidateIndex:
             cand = cand[:SEED_CAP].astype(np.int64)
         else:
             return []
-        scores = self._accumulate(cand, groups, bests)
+        scores = self._accumulate(cand, groups)
         top = float(scores.max()) * 0.25
         if top <= 0.0:
             return []
@@ -510,9 +532,31 @@ class CandidateIndex:
         order = keep[np.argsort(-scores[keep], kind="stable")]
         return list(zip(cand[order].tolist(), scores[order].tolist()))
 
-    def _accumulate(self, cand: np.ndarray, groups, bests: list[dict[int, float]]) -> np.ndarray:
-        """Per candidate name: the sum over query words of the best weight it earns for each;
-        common words are checked against the candidates' own tokens, never through their postings."""
+    def _rank_small(self, groups, boosts: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+        """Few names reached and no common words: plain dicts beat numpy's per-call overhead."""
+        acc: dict[int, float] = {}
+        get = acc.get
+        for drive, _ in groups:
+            best: dict[int, float] = {}
+            for w, nids in drive:
+                best.update(dict.fromkeys(nids.tolist(), w))
+            for nid, w in best.items():
+                acc[nid] = get(nid, 0.0) + w
+        if not acc:
+            return []
+        df, postings, indptr = self._df, self.postings, self._indptr
+        for tid, w in boosts:
+            if df[tid] <= BOOST_DF:
+                for nid in postings[indptr[tid] : indptr[tid + 1]].tolist():
+                    if nid in acc:
+                        acc[nid] += w
+        top = max(acc.values()) * 0.25
+        items = [kv for kv in acc.items() if kv[1] >= top]
+        return heapq.nlargest(limit, items, key=itemgetter(1))
+
+    def _accumulate(self, cand: np.ndarray, groups) -> np.ndarray:
+        """Per candidate name (sorted ids): the sum over query words of the best weight it earns for
+        each; common words are checked against the candidates' own tokens, never through their postings."""
         ni = self.names.indptr
         starts = ni[cand]
         lens = ni[cand + 1] - starts
@@ -521,11 +565,10 @@ class CandidateIndex:
         idx = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(starts - offsets, lens)
         toks = self.names.tokens[idx]
         acc = np.zeros(len(cand), dtype=np.float64)
-        for (_, common), best in zip(groups, bests):
+        for drive, common in groups:
             arr = np.zeros(len(cand), dtype=np.float64)
-            if best:
-                nids = np.fromiter(best.keys(), dtype=np.int64, count=len(best))
-                arr[np.searchsorted(cand, nids)] = np.fromiter(best.values(), dtype=np.float64, count=len(best))
+            for w, nids in drive:
+                np.maximum.at(arr, np.searchsorted(cand, nids), w)
             if common:
                 common = sorted(common)
                 tids = np.array([t for t, _ in common], dtype=np.int32)

@@ -99,7 +99,7 @@ def _indexed_names(entities: Sequence[Entity]):
 
 class Matcher:
     # Part of the screener's cache key: bump whenever the saved index format or scoring changes.
-    CACHE_VERSION = "5"
+    CACHE_VERSION = "6"
 
     def __init__(self, entities: Sequence[Entity], index: CandidateIndex):
         self.entities = list(entities)
