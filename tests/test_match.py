@@ -209,3 +209,13 @@ def test_a_title_word_breaks_ties_among_many_namesakes():
     hit = _hit(un, Query("AMIR ABDULLAH", schema="Person", birth_dates=["1972"], countries=["af"]),
                "un_sc_sanctions:TAi.145")
     assert hit is not None and hit.match
+
+
+def test_a_query_ending_in_a_legal_form_does_not_match_a_person(sdn):
+    # MOKOM, Maxime has the weak alias "Colonel Rock": "ROCK S.A." names a company, not him.
+    hit = _hit(sdn, Query("ROCK S.A."), "us_ofac_sdn:20901")
+    assert hit is not None and not hit.match
+    assert "legal form" in hit.explanation
+    # Short given names that merely look like legal-form slips ("Fa") are not legal forms.
+    assert _matched(sdn, "CHA, Ta Fa", "us_ofac_sdn:11281")
+    assert _matched(sdn, "ROCK", "us_ofac_sdn:20901")  # without the legal form, the weak alias matches

@@ -24,6 +24,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "identifier_match": 1.0,
     "identifier_clash": 0.15,
     "weak_alias": 0.04,
+    "legal_form_person": 0.2,
 }
 
 _ORG_LIKE = {"Organization", "Company", "LegalEntity"}
@@ -38,6 +39,15 @@ def schema_compatible(query: str | None, candidate: str) -> bool:
     if candidate == "LegalEntity":
         return query in _ORG_LIKE or query == "Person"
     return query in _ORG_LIKE and candidate in _ORG_LIKE
+
+
+def legal_form_features(legal_form: str | None, candidate_is_person: bool, w: dict[str, float]) -> list[Feature]:
+    """A query ending in a legal form ("ROCK S.A.") names a company, never a person: a listed person
+    sharing its other words is shown, but as a near miss (companies named after their owner exist)."""
+    if not legal_form or not candidate_is_person:
+        return []
+    return [Feature("legal_form_person", -1.0, w["legal_form_person"], legal_form, None,
+                    f"query ends in the legal form {legal_form} but the listed party is a person")]
 
 
 def _years(value: str) -> tuple[int, int] | None:

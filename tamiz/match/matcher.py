@@ -18,6 +18,7 @@ from tamiz.match.evidence import (
     dob_features,
     gender_features,
     identifier_features,
+    legal_form_features,
     schema_compatible,
 )
 from tamiz.match.explain import explain
@@ -25,6 +26,7 @@ from tamiz.match.names import NameComparison, compare_parts
 from tamiz.match.results import Comparison, Feature, Hit
 from tamiz.model import Entity, Identifier, NameKind
 from tamiz.normalize import TAG_WEIGHT, Tag, analyse
+from tamiz.normalize.names import is_legal
 
 MATCH_THRESHOLD = 0.7
 NEAR_MISS_FLOOR = 0.5  # results below this are not shown at all
@@ -73,6 +75,13 @@ class _Analysed:
         self.found: dict[str, frozenset[str]] = {}  # query word -> listed words the index found it under
         self.cache: dict = {}  # word-pair similarities for this query
         self.countries = query.country_codes()
+        # A query of unknown type that ends in a legal form reads as a company.
+        org = self.org
+        # Only a true legal form counts (not a one-slip guess such as "FA" or "PTR"), and a two-letter
+        # one only when written with its dots ("S.A.", not the given name "Sa").
+        last = org.tokens[-1] if schema is None and org is not None and len(org.tokens) > 1 else None
+        self.legal_form = (last if last and is_legal(last) and (len(last) > 2 or query.name.rstrip().endswith("."))
+                           else None)
 
     def for_candidate(self, person: bool):
         return (self.person if person else self.org) or self.person or self.org
@@ -219,6 +228,7 @@ class Matcher:
         features += country_features(aq.countries, entity, w)
         features += gender_features(query.gender, entity, w)
         features += identifier_features(query.identifiers, entity, w)
+        features += legal_form_features(aq.legal_form, name.person, w)
         score = sum(f.value * f.weight for f in features)
         score = max(0.0, min(1.0, score))
         return Hit(entity, score, score >= threshold, features), cmp, name.kind
