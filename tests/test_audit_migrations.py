@@ -23,7 +23,7 @@ def db_url(request, tmp_path):
 
 def test_upgrade_empty_database_matches_models(db_url):
     upgrade(db_url)
-    assert current(db_url) == "0001"
+    assert current(db_url) == "0002"
     engine = make_engine(db_url)
     try:
         tables = set(inspect(engine).get_table_names())
@@ -50,7 +50,7 @@ def test_database_made_by_create_all_is_stamped_not_recreated(db_url):
     create_all(engine)
     AuditLog(engine).record("screen", "a", {"q": 1})
     upgrade(db_url)
-    assert current(db_url) == "0001"
+    assert current(db_url) == "0002"
     with engine.connect() as conn:
         assert conn.execute(select(metadata().tables["audit_log"].c.seq)).scalars().all() == [1]
     engine.dispose()

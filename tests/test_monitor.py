@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -12,6 +13,7 @@ from tamiz.audit import AuditLog
 from tamiz.audit.migrate import create_all
 from tamiz.audit.testing import backends, private_database
 from tamiz.cases import CaseError, CaseManager, Monitor, Webhooks, signature_ok
+from tamiz.cases.webhooks import DEFAULT_BACKOFF
 from tamiz.model import Entity, FuzzyDate, Name
 from tamiz.sources.base import ParsedList
 from tamiz.store import Store
@@ -44,7 +46,7 @@ CUSTOMERS = [
 class Receiver:
     """A webhook endpoint on 127.0.0.1 that checks signatures and can fail on purpose."""
 
-    def __init__(self, fail_first: int = 0):
+    def __init__(self, fail_first: int = 0, port: int = 0):
         self.received: list[dict] = []
         self.bad_signatures = 0
         self.calls = 0
@@ -70,7 +72,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -125,6 +127,9 @@ def test_delta_with_one_new_party_alerts_once_and_signs_one_webhook_each(store, 
         monitor.webhooks.subscribe(r1.url, SECRET, ["alerts.opened"])
         monitor.webhooks.subscribe(r2.url, SECRET, ["alerts.opened"])
         run = monitor.run(delta)
+        # The run only queued its webhooks; one delivery pass sends them.
+        assert r1.calls == r2.calls == 0 and [d.pending for d in run.deliveries] == [True, True]
+        monitor.webhooks.deliver_pending()
     # C-1 matches BOUT, who is in the list but not in the delta: only C-2 is alerted.
     assert [(a.reference, a.entity_id) for a in run.alerts] == [("C-2", NEW.id)]
     assert run.customers == 4 and run.delta_entities == 2 and run.list_versions == {"us_ofac_sdn": 2}
@@ -159,21 +164,32 @@ def test_webhook_retries_then_delivers_and_logs(monitor):
     monitor.add_many(CUSTOMERS)
     with Receiver(fail_first=2) as receiver:
         sub = monitor.webhooks.subscribe(receiver.url, SECRET, ["alerts.opened"])
-        run = monitor.run([NEW])
+        monitor.run([NEW])
+        tried = monitor.webhooks.deliver_pending()
     assert len(receiver.received) == 1 and receiver.calls == 3
-    (delivery,) = [d for d in run.deliveries if d.subscription_id == sub]
+    (delivery,) = [d for d in tried if d.subscription_id == sub]
     assert (delivery.delivered, delivery.attempts, delivery.status_code, delivery.error) == (True, 3, 204, None)
     assert monitor.webhooks.deliveries(sub) == [delivery]
 
 
-def test_webhook_gives_up_after_bounded_retries(monitor):
+def test_webhook_retries_are_bounded_per_pass_then_backed_off_then_given_up(store, monitor):
     monitor.add_many(CUSTOMERS)
     with Receiver(fail_first=100) as receiver:
         sub = monitor.webhooks.subscribe(receiver.url, SECRET, ["alerts.opened"])
         monitor.run([NEW])
-    (delivery,) = monitor.webhooks.deliveries(sub)
-    assert (delivery.delivered, delivery.attempts, delivery.status_code) == (False, 4, 503)
-    assert receiver.calls == 4 and "503" in delivery.error
+        before = datetime.now(UTC)
+        monitor.webhooks.deliver_pending()
+        (delivery,) = monitor.webhooks.deliveries(sub)
+        assert (delivery.delivered, delivery.attempts, delivery.status_code) == (False, 4, 503)
+        assert receiver.calls == 4 and "503" in delivery.error
+        # Still owed, but not before the first backoff step has passed.
+        assert delivery.pending and delivery.due_at >= before + timedelta(seconds=DEFAULT_BACKOFF[0])
+        assert monitor.webhooks.deliver_pending() == [] and receiver.calls == 4
+        # Past `give_up_after`, a failing pass is the last one.
+        late = Webhooks(store.engine, delays=(), give_up_after=timedelta(0))
+        (final,) = late.deliver_pending(force=True)
+    assert (final.delivered, final.pending, final.attempts) == (False, False, 5) and "given up" in final.error
+    assert monitor.webhooks.pending() == [] and receiver.calls == 5
 
 
 def test_wrong_secret_is_rejected_by_receiver_and_not_retried(monitor):
@@ -181,7 +197,9 @@ def test_wrong_secret_is_rejected_by_receiver_and_not_retried(monitor):
     with Receiver() as receiver:
         sub = monitor.webhooks.subscribe(receiver.url, "another-secret-of-16+", ["*"])
         monitor.run([NEW])
+        monitor.webhooks.deliver_pending()
     deliveries = monitor.webhooks.deliveries(sub)
+    assert not any(d.pending for d in deliveries)  # a refusal is final
     assert [(d.event, d.attempts, d.status_code, d.delivered) for d in deliveries] == [
         ("alerts.opened", 1, 401, False), ("monitor.completed", 1, 401, False)]
     assert receiver.bad_signatures == 2 and receiver.received == []
@@ -193,9 +211,10 @@ def test_unreachable_receiver_is_logged(monitor):
         url = receiver.url
     sub = monitor.webhooks.subscribe(url, SECRET, ["alerts.opened"])  # server now closed
     monitor.run([NEW])
+    monitor.webhooks.deliver_pending()
     (delivery,) = monitor.webhooks.deliveries(sub)
     assert not delivery.delivered and delivery.attempts == 4 and delivery.status_code is None
-    assert "Connect" in delivery.error
+    assert "Connect" in delivery.error and delivery.pending
 
 
 def test_subscription_validation(monitor):

@@ -4,7 +4,7 @@ Only the parties a list update added or changed can produce a new hit, so a
 run builds a small matcher over just those and passes every customer through
 it; 100,000 customers against a delta of 50 parties costs a fraction of a full
 re-screen. New hits open alerts (the allow-list still applies) and subscribers
-get one signed webhook per run.
+are owed one signed webhook per event, queued in the outbox with the run.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tamiz.cases.manager import CaseManager
 from tamiz.cases.tables import MonitoredCustomer, MonitorRunRow
 from tamiz.cases.webhooks import Delivery, Webhooks
 from tamiz.model import SCHEMAS, Entity
+from tamiz.store.engine import write_connection
 
 PAGE = 5000
 
@@ -79,7 +80,7 @@ class MonitorRun:
     alerts: list[Alert]  # newly opened
     suppressed: list[Alert]
     already_open: list[Alert]
-    deliveries: list[Delivery]
+    deliveries: list[Delivery]  # queued by this run; see Webhooks.deliver_pending
     list_versions: dict[str, Any]
 
     @property
@@ -222,21 +223,23 @@ class Monitor:
                                                 threshold=cut, actor=actor):
                 (opened if alert.new else suppressed if alert.suppressed else already).append(alert)
         finished = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            conn.execute(update(MonitorRunRow).where(MonitorRunRow.id == run_id).values(
-                finished_at=finished, customers=customers, hits=hits, alerts_opened=len(opened),
-                suppressed=len(suppressed)))
         summary = {"run_id": run_id, "list_versions": list_versions, "delta_entities": [e.id for e in entities],
                    "customers": customers, "hits": hits, "alerts_opened": [a.id for a in opened],
                    "suppressed": [[a.reference, a.entity_id] for a in suppressed], "threshold": cut}
-        self.audit.record("monitor", actor, {"action": "run", **summary})
         deliveries: list[Delivery] = []
-        if opened:
-            deliveries += self.webhooks.notify("alerts.opened", {
-                "run_id": run_id, "list_versions": list_versions,
-                "alerts": [{"alert_id": a.id, "reference": a.reference, "entity_id": a.entity_id,
-                            "caption": a.caption, "score": a.score, "reopened": a.reopened,
-                            "explanation": a.hit.get("explanation", "")} for a in opened]})
-        deliveries += self.webhooks.notify("monitor.completed", summary)
+        # The run's totals and the webhooks it owes commit together; sending them is someone else's job
+        # (`Webhooks.deliver_pending`), so a dead endpoint cannot hold the run.
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(update(MonitorRunRow).where(MonitorRunRow.id == run_id).values(
+                finished_at=finished, customers=customers, hits=hits, alerts_opened=len(opened),
+                suppressed=len(suppressed)))
+            if opened:
+                deliveries += self.webhooks.enqueue("alerts.opened", {
+                    "run_id": run_id, "list_versions": list_versions,
+                    "alerts": [{"alert_id": a.id, "reference": a.reference, "entity_id": a.entity_id,
+                                "caption": a.caption, "score": a.score, "reopened": a.reopened,
+                                "explanation": a.hit.get("explanation", "")} for a in opened]}, conn)
+            deliveries += self.webhooks.enqueue("monitor.completed", summary, conn)
+        self.audit.record("monitor", actor, {"action": "run", **summary})
         return MonitorRun(run_id, started, finished, len(entities), customers, hits, opened, suppressed, already,
                           deliveries, list_versions)

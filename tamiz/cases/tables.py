@@ -125,3 +125,20 @@ class WebhookDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebhookOutbox(Base):
+    """A delivery still owed to its subscriber: the row lives until it is sent, refused or given up.
+
+    Monitoring runs only insert here (with the run's own commit), so a slow or
+    dead endpoint never holds a run; `Webhooks.deliver_pending` empties it.
+    """
+
+    __tablename__ = "webhook_outbox"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), primary_key=True,
+                                             autoincrement=False)
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON of the event's data; re-signed at each pass
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Delivery passes claimed so far: the backoff step, and the token a pass claims the row with.
+    passes: Mapped[int] = mapped_column(Integer, default=0)

@@ -121,6 +121,41 @@ def watch(
     watch_loop(lambda: _store(db), datasets or None, seconds, iterations=iterations, on_outcome=report)
 
 
+@lists_app.command("prune")
+@friendly_errors
+def prune(
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Versions to keep per dataset, newest first (the current one always stays).")],
+    datasets: Annotated[list[str] | None, typer.Argument(help="Datasets to prune (default: all).")] = None,
+    grace: Annotated[str, typer.Option(help="Also keep versions replaced less than this long ago (0, 30m, 1h, 1d).")] = "1d",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; change nothing.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove old list versions, keeping any that an audit record or an alert names."""
+    from datetime import timedelta
+
+    from tamiz.audit import AuditLog
+    from tamiz.screen.screener import default_actor
+
+    store = _store(db)
+    result = store.prune(keep, datasets or None, grace=timedelta(seconds=parse_interval(grace)), dry_run=dry_run)
+    report = result.to_dict()
+    if result.removed and not dry_run:
+        AuditLog(store.engine).record("admin", default_actor(), {"action": "lists_pruned", "keep": keep, **report})
+    if as_json:
+        print_json(report)
+        return
+    verb = "would remove" if dry_run else "removed"
+    for v in result.removed:
+        out.print(f"{verb} {v.dataset} v{v.version} (published {v.published or 'unknown'}, {v.entity_count} entities)",
+                  highlight=False)
+    reasons = {"audit": "named by audit records", "alert": "named by alerts", "recent": f"replaced less than {grace} ago"}
+    for k in report["kept"]:
+        out.print(f"kept {k['dataset']} v{k['version']}: {', '.join(reasons[w] for w in k['why'])}", highlight=False)
+    records = "" if dry_run else f"; {result.records_removed} entity records no longer used"
+    out.print(f"{len(result.removed)} versions {verb}{records}", highlight=False)
+
+
 def _audit_load(store, dataset: str, version: int | None, files: list[str], entities: int | None) -> None:
     """Who landed which list version, from which files: part of the audit trail."""
     from tamiz.audit import AuditLog

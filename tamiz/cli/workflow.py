@@ -207,22 +207,55 @@ def monitor_subscribe(
 @friendly_errors
 def monitor_run(
     datasets: Annotated[list[str] | None, typer.Argument(help="Datasets whose latest delta to re-screen (default: all).")] = None,
+    deliver: Annotated[bool, typer.Option(help="Send the queued webhooks once the runs are done.")] = True,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Re-screen monitored customers against the added and changed parties of the last update."""
+    from tamiz.cases.monitor_runs import deliver_webhooks, run_monitoring
     from tamiz.store import Store
 
-    from tamiz.cases.monitor_runs import run_monitoring
-
     store = Store.open(db)
-    runs = run_monitoring(store, datasets)
-    if as_json:
+    runs = run_monitoring(store, datasets, deliver=False)
+    if not as_json:
+        for r in runs:
+            out.print(f"{r['dataset']}: {r['delta_entities']} changed parties, {r['customers']} customers, "
+                      f"{r['alerts_opened']} new alerts", highlight=False)
+    else:
         print_json(runs)
+    if deliver:
+        _print_webhooks(deliver_webhooks(store), to_stderr=as_json)
+
+
+@monitor_app.command("deliver")
+@friendly_errors
+def monitor_deliver(
+    now: Annotated[bool, typer.Option("--now", help="Also try deliveries still waiting out their backoff.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send the webhooks still pending in the outbox (safe to run from cron)."""
+    from tamiz.cases.monitor_runs import deliver_webhooks
+    from tamiz.store import Store
+
+    summary = deliver_webhooks(Store.open(db), force=now)
+    if as_json:
+        print_json(summary)
         return
-    for r in runs:
-        out.print(f"{r['dataset']}: {r['delta_entities']} changed parties, {r['customers']} customers, "
-                  f"{r['alerts_opened']} new alerts", highlight=False)
+    for d in summary["deliveries"]:
+        state = "delivered" if d["delivered"] else f"retry at {d['next_attempt']}" if d["pending"] else "failed"
+        out.print(f"delivery {d['id']} ({d['event']} to subscription {d['subscription']}): {state}, "
+                  f"{d['attempts']} attempts, {d['status_code'] or '-'} {d['error'] or ''}", highlight=False, markup=False)
+    _print_webhooks(summary)
+
+
+def _print_webhooks(summary: dict, to_stderr: bool = False) -> None:
+    if not summary["deliveries"] and not summary["pending"]:
+        return
+    line = f"webhooks: {summary['delivered']} delivered, {summary['failed']} failed, {summary['pending']} pending"
+    if summary["pending"]:
+        line += " (a later run or `tamiz monitor deliver` retries them)"
+    (err if to_stderr else out).print(line, highlight=False, markup=False)
 
 
 # -- keys ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from tamiz.store.delta import Change, Delta
 from tamiz.store.info import LoadResult, VersionInfo
+from tamiz.store.prune import PruneResult
 from tamiz.store.store import Store
 
-__all__ = ["Change", "Delta", "LoadResult", "Store", "VersionInfo"]
+__all__ = ["Change", "Delta", "LoadResult", "PruneResult", "Store", "VersionInfo"]

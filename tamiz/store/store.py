@@ -9,12 +9,12 @@ the previous version current. Rows are written with executemany in batches
 from __future__ import annotations
 
 import gc
-import importlib
 import hashlib
+import importlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
@@ -30,6 +30,15 @@ from tamiz.store.delta import Change, Delta, changed_fields, diff_ids
 from tamiz.store.engine import make_engine, write_connection
 from tamiz.store.info import LoadResult, VersionInfo
 from tamiz.store.integrity import find_problems
+from tamiz.store.prune import (
+    PRUNE_GRACE,
+    PrunedVersion,
+    PruneResult,
+    alert_references,
+    audit_references,
+    delete_versions,
+    plan,
+)
 from tamiz.store.schema import (
     SCHEMA_VERSION,
     Base,
@@ -277,6 +286,35 @@ class Store:
         # numbers and the "same files" check cannot race.
         if conn.dialect.name == "postgresql":
             conn.execute(text("LOCK TABLE list_versions IN SHARE ROW EXCLUSIVE MODE"))
+
+    # -- pruning ---------------------------------------------------------------
+
+    def prune(self, keep: int, datasets: Sequence[str] | None = None, *, grace: timedelta = PRUNE_GRACE,
+              dry_run: bool = False) -> PruneResult:
+        """Remove versions beyond the `keep` newest of each dataset, in one transaction.
+
+        Never the current version, one an audit record or an alert names, nor
+        one replaced less than `grace` ago (see prune.py). `dry_run` reports
+        what would go and changes nothing.
+        """
+        if keep < 1:
+            raise StoreError("prune: keep at least 1 version per dataset")
+        try:
+            with self._engine.connect() as conn:  # the long scan, before taking the write lock
+                audit_refs, seen = audit_references(conn)
+            with write_connection(self._engine) as conn, conn.begin():
+                self._lock_for_load(conn)
+                tail, _ = audit_references(conn, after_seq=seen)
+                remove, kept = plan(conn, keep, datasets, audit_refs | tail, alert_references(conn),
+                                    datetime.now(UTC) - grace)
+                result = PruneResult(
+                    removed=[PrunedVersion(r.dataset, r.version, r.published, r.entity_count) for r in remove],
+                    kept=kept, dry_run=dry_run)
+                if not dry_run:
+                    result.records_removed = delete_versions(conn, [r.id for r in remove])
+                return result
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot prune {_safe_url(self.url)}: {_first_line(exc)}") from exc
 
     # -- reading ---------------------------------------------------------------
 
