@@ -472,16 +472,19 @@ class CandidateIndex:
             # A stand-in weighs no more than the query word itself would: "CHENG" found as the rarer
             # "CHENGTAI" must not outrank the names holding CHENG as written.
             cap = idf_l[own] if own is not None else math.inf
-            ranked = sorted(((tid, q * min(idf_l[tid], cap) * mult) for tid, q in hits.items()),
-                            key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1]))
-            # Past the best few, rare stand-ins still come along while they are cheap: a cut-short word
-            # ("JAL") is ambiguous, and the listed one is as likely the 20th stand-in as the 2nd.
-            extra, spare = [], RARE_EXTRA_POSTINGS
-            for tid, w in ranked[MAX_EXPANSIONS : MAX_EXPANSIONS * 6]:
-                if df[tid] <= spare:
-                    spare -= df[tid]
-                    extra.append((tid, w))
-            ranked = ranked[:MAX_EXPANSIONS] + extra
+            ranked = [(tid, q * min(idf_l[tid], cap) * mult) for tid, q in hits.items()]
+            if len(ranked) <= MAX_EXPANSIONS:
+                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1]))
+            else:
+                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1]))
+                # Past the best few, rare stand-ins still come along while they are cheap: a cut-short
+                # word ("JAL") is ambiguous, and the listed one is as likely the 20th stand-in as the 2nd.
+                extra, spare = [], RARE_EXTRA_POSTINGS
+                for tid, w in ranked[MAX_EXPANSIONS : MAX_EXPANSIONS * 6]:
+                    if df[tid] <= spare:
+                        spare -= df[tid]
+                        extra.append((tid, w))
+                ranked = ranked[:MAX_EXPANSIONS] + extra
             budget = GROUP_CAP
             drive: list[tuple[float, np.ndarray]] = []
             common: list[tuple[int, float]] = []
