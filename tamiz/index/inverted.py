@@ -511,7 +511,10 @@ class CandidateIndex:
         for tid, w in boosts:
             groups.append(([], [(tid, w)]))
         if reached:
-            cand = np.unique(np.concatenate([nids for drive, _ in groups for _, nids in drive]).astype(np.int64))
+            cand = np.concatenate([nids for drive, _ in groups for _, nids in drive]).astype(np.int64)
+            cand.sort()  # sort + neighbour mask: several times faster than np.unique's hashing here
+            if len(cand) > 1:
+                cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
         elif seeds:
             # Only common words: names holding the two rarest of them, else the rarest one's first names.
             seeds.sort()
