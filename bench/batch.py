@@ -7,8 +7,10 @@ Customers are recombined from real name parts (given names and surnames of SDN
 persons, words of SDN company names) and ordinary names from the OpenSanctions
 synthetic negatives; `--planted` rows carry a listed name as is, accent-marked,
 reordered or with a typo. Prints rows/s (overall and per worker), total time,
-peak RSS of the parent and the workers, the alert rate on ordinary rows and
-recall on the planted ones. No asserts: figures only.
+CPU seconds of the parent and the workers (so a figure taken on a busy machine
+still says what 2 idle cores would do), peak RSS, memory sampled over the run
+(parent RSS, largest worker RSS, workers' PSS: flat or growing?), the alert
+rate on ordinary rows and recall on the planted ones. No asserts: figures only.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "lists" / "opensanctions_benchmark"
@@ -47,11 +51,8 @@ def variant(name: str, kind: str, rng: random.Random) -> str:
     return name
 
 
-def build_file(path: Path, rows: int, planted: int, seed: int = 7) -> dict[str, str]:
+def build_file(path: Path, rows: int, planted: int, screener: Any, seed: int = 7) -> dict[str, str]:
     """Write the customer CSV; return {customer key: planted entity id}."""
-    from tamiz.screen.screener import Screener
-
-    screener = Screener.open()
     rng = random.Random(seed)
     given, family, org_words, targets = [], [], [], []
     for e in screener.entities.values():
@@ -92,6 +93,51 @@ def build_file(path: Path, rows: int, planted: int, seed: int = 7) -> dict[str, 
     return truth
 
 
+class RssSampler(threading.Thread):
+    """Every few seconds: rows done (from the checkpoint), parent RSS, and the workers' RSS and PSS.
+
+    PSS splits pages that forked workers still share with the parent, so it shows
+    what each worker really adds; RSS counts shared pages in every process.
+    """
+
+    def __init__(self, checkpoint: Path, every: float):
+        super().__init__(daemon=True)
+        self.checkpoint, self.every = checkpoint, every
+        self.samples: list[tuple[float, int, float, float, float]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import json
+
+        import psutil
+
+        me, start = psutil.Process(), time.monotonic()
+        while not self.stop.wait(self.every):
+            try:
+                done = json.loads(self.checkpoint.read_text())["rows_done"]
+            except (OSError, ValueError, KeyError):
+                done = self.samples[-1][1] if self.samples else 0
+            rss, pss = [], []
+            for child in me.children(recursive=True):
+                try:
+                    info = child.memory_full_info()
+                except psutil.Error:
+                    continue
+                rss.append(info.rss / 1e6)
+                pss.append(info.pss / 1e6)
+            self.samples.append((time.monotonic() - start, done, me.memory_info().rss / 1e6,
+                                 max(rss, default=0.0), sum(pss)))
+
+    def report(self, points: int = 12) -> None:
+        if not self.samples:
+            return
+        step = max(1, len(self.samples) // points)
+        shown = self.samples[::step] + ([self.samples[-1]] if (len(self.samples) - 1) % step else [])
+        print("memory over the run (MB): elapsed s, rows done, parent RSS, largest worker RSS, workers' PSS total")
+        for t, done, parent, worker, pss in shown:
+            print(f"  {t:7.0f} {done:>10,} {parent:8.0f} {worker:8.0f} {pss:8.0f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -99,20 +145,31 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=1000)
     ap.add_argument("--keep", type=Path, default=None, help="Folder to keep input/output in.")
+    ap.add_argument("--sample-every", type=float, default=5.0, help="Seconds between memory samples.")
     args = ap.parse_args()
     from tamiz.screen.batch import screen_file
+    from tamiz.screen.batch.checkpoint import checkpoint_path
+    from tamiz.screen.screener import Screener
 
+    screener = Screener.open()  # once, before the clock starts, as a real run opens it once
     folder = args.keep or Path(tempfile.mkdtemp(prefix="tamiz-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     src, out = folder / "customers.csv", folder / "hits.csv"
     t = time.perf_counter()
-    truth = build_file(src, args.rows, min(args.planted, args.rows // 2))
+    truth = build_file(src, args.rows, min(args.planted, args.rows // 2), screener)
     print(f"built {args.rows:,} rows ({src.stat().st_size / 1e6:.1f} MB) with {len(truth)} planted in "
           f"{time.perf_counter() - t:.1f} s")
+    sampler = RssSampler(checkpoint_path(out), args.sample_every)
+    sampler.start()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
-    summary = screen_file(src, out, workers=args.workers, chunk_size=args.chunk, resume=False,
+    summary = screen_file(src, out, screener=screener, workers=args.workers, chunk_size=args.chunk, resume=False,
                           progress=sys.stderr.isatty())
     wall = time.perf_counter() - t
+    sampler.stop.set()
+    sampler.join()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     found: dict[str, set[str]] = {}
     with open(out, encoding="utf-8", newline="") as fh:
         for h in csv.DictReader(fh):
@@ -126,12 +183,16 @@ def main() -> None:
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"screened {summary.screened:,} rows in {wall:.1f} s with {args.workers} workers: "
           f"{summary.screened / wall:,.0f} rows/s, {summary.screened / wall / args.workers:,.0f} rows/s per worker")
-    print(f"projected 1M rows: {1_000_000 / (summary.screened / wall) / 60:.1f} min")
+    print(f"projected 1M rows: {1_000_000 / (summary.screened / wall) / 60:.1f} min (total {wall / 60:.1f} min)")
+    parent_cpu = cpu.ru_utime + cpu.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    print(f"CPU: parent {parent_cpu:,.1f} s, workers {kids.ru_utime + kids.ru_stime:,.1f} s = "
+          f"{summary.screened / max(1e-9, kids.ru_utime + kids.ru_stime):,.0f} rows per worker CPU second")
     print(f"peak RSS: parent {self_rss:,.0f} MB, largest worker {child_rss:,.0f} MB")
     print(f"hits {summary.hits:,}; ordinary rows alerted {ordinary_alerts:,} "
           f"({ordinary_alerts / max(1, summary.screened - len(truth)):.2%})")
     print(f"recall on planted rows: {recalled}/{len(truth)} = {recalled / max(1, len(truth)):.1%}; "
           + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_kind.items()))
+    sampler.report()
     print(f"errors {summary.errors}; files in {folder}")
 
 

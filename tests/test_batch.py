@@ -263,3 +263,27 @@ def test_cli_batch_json(tmp_path, shared_home, monkeypatch):
     assert json.loads(res.stdout)["hits"] >= 1
     res = CliRunner().invoke(app, ["batch", str(src), "--out", str(tmp_path / "o.csv"), "--name-col", "name"])
     assert res.exit_code == 1 and "available columns: ref, nombre" in " ".join(res.output.split())
+
+
+def test_cli_batch_urls_stay_strings(tmp_path, shared_home, monkeypatch):
+    """Input and output are passed on as written: a file:/// URL reads the local file, and a remote URL
+    is refused by the local engine with a pointer to --engine spark (no "s3:/bucket" mangling)."""
+    from typer.testing import CliRunner
+
+    from tamiz.cli.batch_text import batch
+    import typer
+
+    monkeypatch.setenv("TAMIZ_HOME", str(shared_home))
+    monkeypatch.setenv("TAMIZ_CACHE", index_cache())
+    app = typer.Typer()
+    app.command()(batch)
+    app.command("noop")(lambda: None)
+    src = _write_csv(tmp_path / "c.csv", [{"ref": "1", "name": "Nemesio Oseguera Cervantes"}])
+    out = tmp_path / "o.jsonl"
+    res = CliRunner().invoke(app, ["batch", f"file://{src}", "--out", f"file://{out}", "--workers", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["hits"] >= 1 and out.exists()
+    res = CliRunner().invoke(app, ["batch", "s3a://bucket/customers.csv", "--out", str(out)])
+    assert res.exit_code == 1
+    said = " ".join(res.output.split())
+    assert "s3a://bucket/customers.csv" in said and "--engine spark" in said

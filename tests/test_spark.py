@@ -229,3 +229,21 @@ def test_cli_batch_engine_spark(tmp_path, screener, shared_home, spark, monkeypa
     assert "us_ofac_sdn" in report  # per-list counts come from the hits the driver wrote
     bad = CliRunner().invoke(app, ["batch", str(source), "--out", str(tmp_path / "x.csv"), "--db", db, "--engine", "gpu"])
     assert bad.exit_code != 0 and "unknown engine" in bad.output
+
+
+def test_cli_batch_engine_spark_keeps_folder_output(tmp_path, screener, shared_home, spark, monkeypatch):
+    """The CLI passes paths on as written: a trailing '/' asks Spark for a folder of part files."""
+    from typer.testing import CliRunner
+
+    from tamiz.cli.main import app
+
+    rows, _ = _customers(screener)
+    source = _write_csv(tmp_path / "customers.csv", rows[:20])
+    monkeypatch.setenv("TAMIZ_CACHE", _index_cache())
+    db = str(shared_home / "tamiz.db")
+    result = CliRunner().invoke(app, ["batch", f"file://{source}", "--out", f"{tmp_path / 'parts'}/", "--db", db,
+                                      "--engine", "spark", "--format", "jsonl", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "parts").is_dir() and list((tmp_path / "parts").glob("part-*"))
+    hits = [json.loads(line) for p in (tmp_path / "parts").glob("part-*") for line in p.read_text().splitlines()]
+    assert len(hits) == json.loads(result.output)["hits"] > 0

@@ -152,3 +152,41 @@ def test_cli_text_json(screener, shared_home, tmp_path, monkeypatch):
     assert data["datasets"][0]["name"] == "us_ofac_sdn"
     res = CliRunner().invoke(app, ["text", str(tmp_path / "missing.txt")])
     assert res.exit_code == 1 and "no such file" in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Every word of the name is an ordinary word: found written as a name is written...
+    ("Tankers chartered by the National Iranian Oil Company left port on Monday.",
+     [("National Iranian Oil Company", "us_ofac_sdn:11317")]),
+    # ...and a person whose every name is common on the list, in either order.
+    ("Records name HUSAIN, Ali Saleh as the owner.", [("HUSAIN, Ali Saleh", "us_ofac_sdn:11380")]),
+    ("Records name Ali Saleh Husain as the owner.", [("Ali Saleh Husain", "us_ofac_sdn:11380")]),
+    # Spans take in the legal form, full stops included, and a leading particle.
+    ("Funds went to DEEP OFFSHORE TECHNOLOGY COMPANY, P.J.S. last year, and to CORPORACION CIMEX, S.A. in May.",
+     [("DEEP OFFSHORE TECHNOLOGY COMPANY, P.J.S.", "us_ofac_sdn:13116"), ("CORPORACION CIMEX, S.A.", "us_ofac_sdn:576")]),
+    ("Payments reached AL-'AYSH, Khalid al-Hajj Muhammad through a courier.",
+     [("AL-'AYSH, Khalid al-Hajj Muhammad", "us_ofac_sdn:22155")]),
+    # One distinctive word plus a word the list tags as a legal form ("GAS", "USA").
+    ("The ship sailed for SYRIAN GAS COMPANY and LA HACIENDA (USA), LLC.",
+     [("SYRIAN GAS COMPANY", "us_ofac_sdn:12871"), ("LA HACIENDA (USA), LLC.", "us_ofac_sdn:11588")]),
+    # A one-word listed name inside another person's name is no mention; standing alone it is.
+    ("The tanker Jazmin docked at the port. Jazmin Lopez opened a shop.", [("Jazmin", "us_ofac_sdn:26643")]),
+    ("PAYMENT TO HAMAS ACCOUNT 123", [("HAMAS", "us_ofac_sdn:4695")]),
+])
+def test_names_without_a_rare_word_legal_forms_and_particles(screener, text, expected):
+    _check(text, find_mentions(text, screener, audit=False), expected)
+
+
+def test_ordinary_words_of_common_word_names_stay_quiet(screener):
+    text = ("The national oil company of Iran and the united bank said the family group would grow. "
+            "In the noor of the morning, mara and tara walked. Ali Saleh met the council.")
+    assert find_mentions(text, screener, audit=False) == []
+
+
+def test_index_read_api_agrees_with_the_names(screener):
+    index = screener.matcher.index
+    nids = index.names_with("guzman")
+    assert nids and len(nids) == index.name_count("guzman") and index.name_count("no-such-token") == 0
+    assert all("guzman" in index.names[n].tokens for n in nids)
+    everything = dict(index.all_names())
+    assert len(everything) == len(index.names) and everything[nids[0]].tokens == index.names[nids[0]].tokens

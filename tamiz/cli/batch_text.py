@@ -14,12 +14,15 @@ from tamiz.errors import TamizError
 
 @friendly_errors
 def batch(
-    input: Annotated[Path, typer.Argument(help="Customer file: CSV (any delimiter/encoding), JSONL or Parquet.")],
-    output: Annotated[Path, typer.Option("--out", "-o", help="Output file: .csv, .jsonl or .parquet, one row per hit.")],
+    # Strings, not Paths: Path("s3://bucket/x") is "s3:/bucket/x", and a trailing "/" (Spark's part-file folder) is lost.
+    input: Annotated[str, typer.Argument(help="Customer file: CSV (any delimiter/encoding), JSONL or Parquet; "
+                                              "with --engine spark also a URL Spark reads (hdfs://, s3a://...).")],
+    output: Annotated[str, typer.Option("--out", "-o", help="Output file: .csv, .jsonl or .parquet, one row per hit; "
+                                                            "with --engine spark a URL or a path ending in / is a folder of part files.")],
     out_format: Annotated[str | None, typer.Option("--format", help="Output format when the extension does not say.")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="csv, jsonl or parquet (default: by extension).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Folder that output and report must stay inside.")] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")] = None,
+    out_dir: Annotated[str | None, typer.Option("--out-dir", help="Folder that output and report must stay inside.")] = None,
+    report: Annotated[str | None, typer.Option("--report", help="Write a self-contained HTML report here.")] = None,
     name_col: Annotated[str | None, typer.Option("--name-col", help="Column with the full name.")] = None,
     first_name_col: Annotated[str | None, typer.Option("--first-name-col")] = None,
     last_name_col: Annotated[str | None, typer.Option("--last-name-col")] = None,
@@ -55,6 +58,11 @@ def batch(
         extra = {"master": spark_master}
     elif engine != "local":
         raise TamizError(f"unknown engine {engine!r}: use local or spark")
+    else:
+        for given in (input, output):
+            if _is_url(given):
+                raise TamizError(f"{given}: the local engine reads and writes local files; use --engine spark for URLs")
+        input, output = _local(input), _local(output)
     summary = run(
         input, output, db=db, datasets=dataset, workers=workers, mapping=mapping, input_format=input_format,
         out_format=out_format, delimiter=delimiter, encoding=encoding, threshold=threshold, chunk_size=chunk_size,
@@ -75,6 +83,15 @@ def batch(
         out.print(f"unreadable rows: {summary.errors_file}", highlight=False)
     if summary.report:
         out.print(f"report: {summary.report}", highlight=False)
+
+
+def _is_url(value: str) -> bool:
+    scheme, sep, _ = value.partition("://")
+    return bool(sep) and scheme.isalnum() and len(scheme) > 1 and scheme.lower() != "file"  # not C:\\ paths
+
+
+def _local(value: str) -> str:
+    return value.removeprefix("file://") if value.startswith("file:///") else value
 
 
 @friendly_errors

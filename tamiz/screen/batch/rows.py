@@ -74,23 +74,23 @@ def screen_chunk(index: int, rows: Sequence[RawRow], screener: _Screener, mappin
                 result.errors.append({"line": row.line, "key": key, "problem": f"screening failed: {exc}",
                                       "excerpt": row.excerpt})
                 continue
-            cached = ([r for r in found.results if r.match], [[r.id, r.score, r.match] for r in found.results])
+            # Compact: the entity side of each match once, and (id, score, match) per result.
+            cached = (tuple(match_record(r) for r in found.results if r.match),
+                      [[r.id, r.score, r.match] for r in found.results])
             seen.put(cache_key, cached)
         matches, scored = cached
         result.audit.append({"reference": key, "line": row.line, "input": {k: v for k, v in q.items() if v and k != "key"},
                              "results": scored})
         result.screened += 1
-        for r in matches:
-            result.hits.append(hit_record(key, row.line, q["name"], r))
+        for m in matches:
+            result.hits.append({"key": key, "line": row.line, "name": q["name"], **m})
     return result
 
 
-def hit_record(key: str, line: int, name: str, r: Any) -> dict[str, Any]:
+def match_record(r: Any) -> dict[str, Any]:
+    """The listed side of a hit record: the same for every row that screens to it."""
     entity = getattr(r, "entity", None)
     return {
-        "key": key,
-        "line": line,
-        "name": name,
         "entity_id": r.id,
         "caption": r.caption,
         "schema": r.schema,
@@ -100,6 +100,10 @@ def hit_record(key: str, line: int, name: str, r: Any) -> dict[str, Any]:
         "programs": list(entity.programs) if entity is not None else [],
         "explanation": r.explanation,
     }
+
+
+def hit_record(key: str, line: int, name: str, r: Any) -> dict[str, Any]:
+    return {"key": key, "line": line, "name": name, **match_record(r)}
 
 
 def screen_rows(rows: Iterable[dict[str, Any]], screener: _Screener, *, mapping: ColumnMapping | None = None,
