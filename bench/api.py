@@ -1,10 +1,12 @@
 """HTTP benchmark: single-query yente `/match/default` against the SDN, then overload and recovery.
 
-Run: python bench/api.py [--workers 2] [--connections 8] [--duration 10]
+Run: python bench/api.py [--workers 2] [--connections 8] [--duration 10] [--generator auto|wrk|python]
 
-Starts `uvicorn tamiz.api.app:app_from_env` on 127.0.0.1 (loopback only) and
-drives it with a small keep-alive HTTP/1.1 client written on asyncio streams
-(lighter than a general client, so more of the two cores go to the server):
+Starts `tamiz serve` on 127.0.0.1 (loopback only) and drives it with `wrk`
+(a C load generator; `apt-get install wrk`) running bench/api.lua, or, when
+wrk is missing, with a small keep-alive HTTP/1.1 client written on asyncio
+streams. The output names the generator and its share of the CPU: it runs
+on the same machine as the server, as it would on a two-core host.
 
 1. steady: N connections in a closed loop for `--duration` seconds: req/s, p50/p99;
 2. overload: an open loop at twice the measured rate: the server must shed the
@@ -12,19 +14,23 @@ drives it with a small keep-alive HTTP/1.1 client written on asyncio streams
    accepts bounded;
 3. recovery: a light closed loop again: every request answered 200.
 
-Queries are the 8,799 probes of ../shared/bench/name_variants.json (perturbed
-SDN names and near-miss negatives); without ../shared, SDN captions are used.
-Every loop is bounded in requests and time. The load generator shares the
-machine with the server, as it would on a two-core host.
+Latencies are those of 200 answers, per request. Queries are the 8,799 probes
+of ../shared/bench/name_variants.json (perturbed SDN names and near-miss
+negatives); without ../shared, SDN captions are used. Every loop is bounded in
+requests and time. "server CPU ms/ok" is the server processes' CPU time per
+200 answer: unlike req/s it hardly moves when other work shares the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,8 +38,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+WRK_SCRIPT = Path(__file__).with_name("api.lua")
 VARIANTS = REPO.parent / "shared" / "bench" / "name_variants.json"
 HOST = "127.0.0.1"
 MAX_REQUESTS = 500_000  # hard bound on any phase
@@ -48,6 +56,16 @@ class Stats:
     errors: int = 0
     dropped: int = 0  # open loop: not sent because the client's own bound was reached
     retry_after: int = 0
+    client_cpu: float = float("nan")  # CPU seconds of the load generator
+    server_cpu: float = float("nan")  # CPU seconds of the server processes
+
+    def client_share(self) -> float:
+        """The generator's share of the machine's CPU during the phase."""
+        return self.client_cpu / (self.seconds * (os.cpu_count() or 1)) if self.seconds else float("nan")
+
+    def server_ms_per_ok(self) -> float:
+        ok = self.codes.get(200, 0)
+        return self.server_cpu * 1000 / ok if ok else float("nan")
 
     def add(self, status: int, ms: float, retry_after: bool) -> None:
         self.codes[status] = self.codes.get(status, 0) + 1
@@ -198,6 +216,85 @@ async def open_loop(port: int, reqs: list[bytes], rate: float, seconds: float, m
     return stats
 
 
+class PythonDriver:
+    """The asyncio generator: runs in this process, so its CPU time is this process's."""
+
+    name = "python asyncio (this process)"
+
+    def __init__(self, port: int, names: list[str]):
+        self.port, self.reqs = port, raw_requests(names)
+
+    def closed(self, offset: int, connections: int, seconds: float, name: str) -> Stats:
+        return self._timed(closed_loop(self.port, self.reqs[offset:], connections, seconds, name))
+
+    def open(self, offset: int, rate: float, seconds: float, connections: int) -> Stats:
+        return self._timed(open_loop(self.port, self.reqs[offset:], rate, seconds, max_outstanding=1024))
+
+    @staticmethod
+    def _timed(coro: Any) -> Stats:
+        t = time.process_time()
+        stats = asyncio.run(coro)
+        stats.client_cpu = time.process_time() - t
+        return stats
+
+
+class WrkDriver:
+    """wrk with bench/api.lua: a C event loop, so the generator takes little of the two cores."""
+
+    name = "wrk (bench/api.lua)"
+
+    def __init__(self, port: int, names: list[str], workdir: Path, threads: int = 2):
+        self.url = f"http://{HOST}:{port}"
+        self.names, self.workdir, self.threads = names, workdir, threads
+
+    def closed(self, offset: int, connections: int, seconds: float, name: str) -> Stats:
+        return self._run(name, offset, connections, seconds, None)
+
+    def open(self, offset: int, rate: float, seconds: float, connections: int) -> Stats:
+        return self._run(f"overload @ {rate:.0f}/s", offset, connections, seconds, rate)
+
+    def _run(self, name: str, offset: int, connections: int, seconds: float, rate: float | None) -> Stats:
+        names_file = self.workdir / f"names-{offset}.txt"
+        names_file.write_text("".join(json.dumps(n) + "\n" for n in self.names[offset:] or self.names))
+        out = self.workdir / "wrk-out.json"
+        out.unlink(missing_ok=True)
+        threads = max(1, min(self.threads, connections))
+        env = {**os.environ, "WRK_OUT": str(out)}
+        args = [str(names_file), "/match/default", str(threads)]
+        if rate is not None:
+            env["WRK_RATE"] = str(rate)
+            args.append(str(rate))
+        cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+               "--timeout", "10s", "-s", str(WRK_SCRIPT), self.url, "--", *args]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, timeout=seconds + 60)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        data = json.loads(out.read_text())
+        stats = Stats(name, seconds=data["seconds"], latencies=data["latencies_ms"],
+                      codes={int(k): v for k, v in data["codes"].items()}, errors=data["errors"],
+                      dropped=data["dropped"], retry_after=data["retry_after"])
+        stats.client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return stats
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server process and its workers (nan without psutil)."""
+    try:
+        import psutil
+    except ImportError:
+        return float("nan")
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system
+    except psutil.Error:
+        return float("nan")
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -220,35 +317,49 @@ def wait_ready(port: int, timeout: float = 180.0) -> None:
 
 def row(s: Stats) -> str:
     codes = " ".join(f"{k}:{v}" for k, v in sorted(s.codes.items()))
-    return (f"| {s.name:<22} | {s.total:>7} | {s.ok_rate():>8.0f} | {s.pct(50):>7.1f} | {s.pct(99):>7.1f} | "
-            f"{codes:<20} | {s.retry_after:>6} | {s.errors + s.dropped:>6} |")
+    return (f"| {s.name:<22} | {s.total:>8} | {s.ok_rate():>8.0f} | {s.pct(50):>6.1f} | {s.pct(99):>6.1f} | "
+            f"{codes:<20} | {s.retry_after:>11} | {s.errors + s.dropped:>6} | {s.server_ms_per_ok():>13.2f} | "
+            f"{s.client_share():>10.0%} |")
+
+
+def pick_driver(choice: str, port: int, names: list[str], workdir: Path) -> PythonDriver | WrkDriver:
+    if choice == "wrk" or (choice == "auto" and shutil.which("wrk")):
+        if not shutil.which("wrk"):
+            raise SystemExit("wrk is not installed (apt-get install wrk), or use --generator python")
+        return WrkDriver(port, names, workdir)
+    return PythonDriver(port, names)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--overload-connections", type=int, default=256,
+                    help="wrk's bound on requests outstanding in the open loop")
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--max-in-flight", type=int, default=8, help="per worker; beyond it the server sheds")
+    ap.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto",
+                    help="auto: wrk when installed, else the Python generator")
     ap.add_argument("--home", type=Path, help="TAMIZ_HOME to use (default: a fresh temporary one)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="tamiz-bench-api-"))
-    env = {**os.environ, "TAMIZ_HOME": str(home), "TAMIZ_DB": f"sqlite:///{home / 'tamiz.db'}",
-           "TAMIZ_API_MAX_IN_FLIGHT": str(args.max_in_flight), "TAMIZ_API_RELOAD_INTERVAL": "0"}
+    env = {**os.environ, "TAMIZ_HOME": str(home), "TAMIZ_DB": f"sqlite:///{home / 'tamiz.db'}"}
     print(f"preparing lists and index in {home} ...", flush=True)
     subprocess.run([sys.executable, "-c", "from tamiz import Screener; Screener.open()"], env=env, check=True)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tamiz.api.app:app_from_env", "--factory", "--host", HOST, "--port",
-         str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-c", "from tamiz.cli.main import app; app()", "serve", "--host", HOST, "--port", str(port),
+         "--workers", str(args.workers), "--max-in-flight", str(args.max_in_flight), "--reload-interval", "0",
+         "--log-level", "warning", "--no-access-log"],
         env=env,
     )
     try:
         wait_ready(port)
-        reqs = raw_requests(load_queries(4000))
-        results = asyncio.run(run_phases(port, reqs, args))
+        with tempfile.TemporaryDirectory(prefix="tamiz-bench-wrk-") as workdir:
+            driver = pick_driver(args.generator, port, load_queries(4000), Path(workdir))
+            results = run_phases(driver, server.pid, args)
     finally:
         server.terminate()
         try:
@@ -256,33 +367,44 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
 
-    print(f"\n/match/default, one query per request, {args.workers} uvicorn workers, {os.cpu_count()} cores, "
-          f"max in flight {args.max_in_flight}/worker, client on the same host")
-    print("| phase                  | requests |  ok req/s | p50 ms | p99 ms | status codes         | Retry-After | errors |")
-    print("|------------------------|---------:|----------:|-------:|-------:|----------------------|------:|-------:|")
+    print(f"\n/match/default, one query per request, `tamiz serve --workers {args.workers}`, {os.cpu_count()} cores, "
+          f"max in flight {args.max_in_flight}/worker; load generator: {driver.name}, on the same host")
+    print("| phase                  | requests | ok req/s | p50 ms | p99 ms | status codes         | Retry-After "
+          "| errors | server CPU ms/ok | client CPU |")
+    print("|------------------------|---------:|---------:|-------:|-------:|----------------------|------------:"
+          "|-------:|--------------:|-----------:|")
     for s in results:
         print(row(s))
     steady, overload, recovery = results[1], results[2], results[3]
     shed = overload.codes.get(503, 0) + overload.codes.get(429, 0)
     print(f"\nsteady: {steady.ok_rate():.0f} req/s, p50 {steady.pct(50):.1f} ms, p99 {steady.pct(99):.1f} ms "
-          f"(target >= 1000 req/s, p99 < 25 ms)")
-    print(f"overload: {shed} of {overload.total} shed with 503 ({overload.retry_after} with Retry-After), "
-          f"accepted p99 {overload.pct(99):.1f} ms, {overload.errors} connection errors")
+          f"(target >= 1000 req/s, p99 < 25 ms); server {steady.server_ms_per_ok():.2f} CPU ms per answer, "
+          f"generator {steady.client_share():.0%} of the CPU")
+    print(f"overload: {shed} of {overload.total} shed with 503/429 ({overload.retry_after} with Retry-After), "
+          f"accepted p99 {overload.pct(99):.1f} ms, {overload.errors} connection errors, {overload.dropped} not sent")
     print(f"recovery: {recovery.codes.get(200, 0)} of {recovery.total} answered 200, p99 {recovery.pct(99):.1f} ms")
     if args.json:
         args.json.write_text(json.dumps([
-            {"phase": s.name, "requests": s.total, "ok_per_s": s.ok_rate(), "p50_ms": s.pct(50), "p99_ms": s.pct(99),
-             "codes": s.codes, "retry_after": s.retry_after, "errors": s.errors, "dropped": s.dropped}
+            {"phase": s.name, "generator": driver.name, "requests": s.total, "ok_per_s": s.ok_rate(),
+             "p50_ms": s.pct(50), "p99_ms": s.pct(99), "codes": s.codes, "retry_after": s.retry_after,
+             "errors": s.errors, "dropped": s.dropped, "server_cpu_ms_per_ok": s.server_ms_per_ok(),
+             "client_cpu_share": s.client_share()}
             for s in results], indent=2))
 
 
-async def run_phases(port: int, reqs: list[bytes], args: argparse.Namespace) -> list[Stats]:
-    warm = await closed_loop(port, reqs, args.connections, 2.0, "warm-up")
-    steady = await closed_loop(port, reqs[1000:], args.connections, args.duration, "steady")
+def run_phases(driver: PythonDriver | WrkDriver, server_pid: int, args: argparse.Namespace) -> list[Stats]:
+    def measured(phase: Any) -> Stats:
+        before = server_cpu(server_pid)
+        stats = phase()
+        stats.server_cpu = server_cpu(server_pid) - before
+        return stats
+
+    warm = measured(lambda: driver.closed(0, args.connections, 2.0, "warm-up"))
+    steady = measured(lambda: driver.closed(1000, args.connections, args.duration, "steady"))
     rate = max(50.0, 2 * steady.ok_rate())
-    overload = await open_loop(port, reqs[2000:], rate, args.duration, max_outstanding=1024)
-    await asyncio.sleep(1.0)
-    recovery = await closed_loop(port, reqs[3000:], 2, 3.0, "recovery")
+    overload = measured(lambda: driver.open(2000, rate, args.duration, args.overload_connections))
+    time.sleep(1.0)
+    recovery = measured(lambda: driver.closed(3000, 2, 3.0, "recovery"))
     return [warm, steady, overload, recovery]
 
 

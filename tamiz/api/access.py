@@ -34,6 +34,7 @@ def _wrap(minimum: str) -> Callable[[Request], Awaitable[Principal]]:
 
 
 _DEPENDENCIES = {r: _wrap(r) for r in ("screener", "analyst", "approver", "admin")}
+ROLE_DEPENDENCIES = frozenset(_DEPENDENCIES.values())
 
 
 def role(minimum: str) -> Callable[[Request], Awaitable[Principal]]:

@@ -171,6 +171,17 @@ class FtmQuery:
         return {"id": key, "schema": self.schema, "properties": self.properties}
 
 
+def is_unicode(text: str) -> bool:
+    """False for text with lone surrogates: JSON escapes can carry them, UTF-8 (audit, answers) cannot."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _strings(prop: str, value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
     out = []
@@ -180,6 +191,8 @@ def _strings(prop: str, value: Any) -> list[str]:
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
             raise QueryError(f"property {prop!r}: expected a string or a list of strings")
         text = str(v).strip()
+        if not is_unicode(text):
+            raise QueryError(f"property {prop!r}: not valid Unicode text (lone surrogate escape)")
         if text:
             out.append(text)
     return out

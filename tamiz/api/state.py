@@ -8,11 +8,14 @@ lists or the new ones, never a half-loaded index.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from tamiz.api.ftm import Context, ftm_entity
 from tamiz.api.settings import ApiSettings
@@ -31,6 +34,11 @@ class Incoming:
     type: str
 
 
+def _encoded(shape: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """(key, value) pairs with container values pre-encoded: nothing in them is tracked by the GC."""
+    return tuple((k, orjson.Fragment(orjson.dumps(v)) if isinstance(v, (dict, list)) else v) for k, v in shape.items())
+
+
 @dataclass(slots=True)
 class Loaded:
     """One consistent view: the screener plus what the HTTP layer derives from it."""
@@ -41,7 +49,7 @@ class Loaded:
     incoming: dict[str, list[Incoming]] = field(default_factory=dict)
     ctx: Context | None = None
     # Derived once per view, not per request: FtM shapes of entities, dataset scopes.
-    _ftm: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _ftm: dict[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
     scopes: dict[tuple[Any, ...], list[str] | None] = field(default_factory=dict)
 
     @classmethod
@@ -71,7 +79,14 @@ class Loaded:
         return self.screener.entities.get(entity_id)
 
     def ftm(self, entity: Entity, nested: bool = False) -> dict[str, Any]:
-        """The entity as yente shows it; the flat form is built once per view (callers get a copy)."""
+        """The entity as yente shows it, for a JSON answer (FastJSONResponse).
+
+        The flat form is built once per view and kept with its lists and
+        properties already encoded (orjson fragments): encoding an answer then
+        copies them, and the cache holds no containers, so it adds nothing to
+        the cyclic collector's full passes (which showed in the latency tail).
+        Callers get a fresh dict; its container values are for encoding only.
+        """
         assert self.ctx is not None
         if nested:
             return ftm_entity(entity, self.ctx, nested=True)
@@ -79,8 +94,22 @@ class Loaded:
         if found is None:
             if len(self._ftm) >= MAX_CACHED:
                 self._ftm.clear()
-            found = self._ftm[entity.id] = ftm_entity(entity, self.ctx, nested=False)
+            found = self._ftm[entity.id] = _encoded(ftm_entity(entity, self.ctx, nested=False))
         return dict(found)
+
+
+def settle_gc(swapped: bool) -> None:
+    """Keep the cyclic collector off the long-lived view, and let a replaced one go.
+
+    `Screener.open` freezes the lists and index; the view built on them is
+    frozen too. Frozen objects are never collected, so after a hot swap the
+    old view (its screener holds reference cycles) must be unfrozen and
+    collected, or every list update would leak a whole index.
+    """
+    if swapped:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 class ScreenerHolder:
@@ -112,7 +141,11 @@ class ScreenerHolder:
 
     async def load(self) -> None:
         try:
-            self.current = await asyncio.to_thread(self.open)
+            fresh = await asyncio.to_thread(self.open)
+            swapped = self.current is not None
+            self.current = fresh
+            del fresh
+            settle_gc(swapped)
             self.error = None
             self.last_check = datetime.now(UTC)
         except Exception as exc:  # readiness reports it; the service keeps running
@@ -137,6 +170,8 @@ class ScreenerHolder:
             self.error = f"reload failed: {type(exc).__name__}: {exc}"
             return False
         self.current = fresh
+        del fresh
+        settle_gc(swapped=True)
         self.error = None
         self.reloads += 1
         return True
