@@ -105,8 +105,10 @@ def listed_countries(entity: Entity) -> set[str]:
 
 
 def country_features(query: Sequence[str], entity: Entity, w: dict[str, float]) -> list[Feature]:
+    if not query:
+        return []
     listed = listed_countries(entity)
-    if not query or not listed:
+    if not listed:
         return []
     common = set(query) & listed
     if common:
@@ -127,7 +129,7 @@ def clean_id(value: str) -> str:
 
 
 def identifier_features(query: Iterable[str | Identifier], entity: Entity, w: dict[str, float]) -> list[Feature]:
-    if not entity.identifiers:
+    if not query or not entity.identifiers:
         return []
     listed = [(clean_id(i.value), i) for i in entity.identifiers]
     typed_clash: Feature | None = None

@@ -138,12 +138,13 @@ def compare_parts(
         ok = allowed.get(q) if allowed is not None else None
         # Short words and words written without vowels are compared with every listed word.
         is_last = i == last
-        check = ok is not None and not is_last and not (len(q) < 3 or vowel_ratio(q) < 0.2)
+        # The last word may be cut short: beyond what the index found, its completions are compared.
+        check = ok is not None and not (len(q) < 3 or vowel_ratio(q) < 0.2)
         for j, c in enumerate(ct):
             if q == c:
                 options.append((cw[j], 1.0, i, j, "exact"))
                 continue
-            if check and c not in ok and len(c) > 2:
+            if check and c not in ok and len(c) > 2 and not (is_last and c.startswith(q)):
                 continue
             key = (q, c, is_last)
             got = cache.get(key)
