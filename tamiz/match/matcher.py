@@ -74,6 +74,7 @@ class _Analysed:
         self.org = analyse(query.name, "Organization") if schema != "Person" else None
         self.found: dict[str, frozenset[str]] = {}  # query word -> listed words the index found it under
         self.cache: dict = {}  # word-pair similarities for this query
+        self._weights: dict[tuple, list[float]] = {}  # query word weights per analysed variant
         self.countries = query.country_codes()
         # A query of unknown type that ends in a legal form reads as a company.
         org = self.org
@@ -82,6 +83,13 @@ class _Analysed:
         last = org.tokens[-1] if schema is None and org is not None and len(org.tokens) > 1 else None
         self.legal_form = (last if last and is_legal(last) and (len(last) > 2 or query.name.rstrip().endswith("."))
                            else None)
+
+    def weights(self, parts, weight: Callable[[str, int], float]) -> list[float]:
+        key = (parts.tokens, parts.tags)  # a person and an organisation reading tag words differently
+        got = self._weights.get(key)
+        if got is None:
+            got = self._weights[key] = [weight(t, g) for t, g in zip(parts.tokens, parts.tags)]
+        return got
 
     def for_candidate(self, person: bool):
         return (self.person if person else self.org) or self.person or self.org
@@ -184,7 +192,7 @@ class Matcher:
         w = {**DEFAULT_WEIGHTS, **(weights or {})}
         aq = _Analysed(query)
         hits: list[Hit] = []
-        ranked = self._candidate_entities(aq, max(20, limit * 2))
+        ranked = self._candidate_entities(aq, max(16, limit + 6))
         if not ranked:
             return []
         # Entities whose index score is far below the best share only minor words with the query.
@@ -214,7 +222,7 @@ class Matcher:
             if parts is None:
                 continue
             cmp = compare_parts(parts.tokens, parts.tags, name.tokens, name.tags, weight, name.person,
-                                name.weights or None, allowed, aq.cache)
+                                name.weights or None, allowed, aq.cache, aq.weights(parts, weight))
             if best is None or cmp.score > best[0]:
                 best = (cmp.score, cmp, name)
         if best is None or best[0] <= 0.0:

@@ -112,6 +112,7 @@ def compare_parts(
     c_weights: tuple[float, ...] | None = None,
     allowed: dict[str, frozenset[str]] | None = None,
     cache: SimCache | None = None,
+    q_weights: Sequence[float] | None = None,
 ) -> NameComparison:
     """`allowed` (from the index) limits fuzzy comparison to listed words the query word was found
     under; `cache` memoises word similarities across the candidates of one query."""
@@ -128,6 +129,8 @@ def compare_parts(
     nq, nc = len(qt), len(ct)
     if not nq or not nc:
         return NameComparison(0.0, 0.0, 0.0)
+    # The query's own word weights are the same for every candidate: the caller computes them once.
+    qw = q_weights if q_weights is not None and qt is q_tokens else [weight(t, g) for t, g in zip(qt, qg)]
     if cw is None:
         cw = [weight(t, g) for t, g in zip(ct, cg)]
     options: list[tuple[float, float, int, int, str]] = []
@@ -165,18 +168,18 @@ def compare_parts(
     for i, q in enumerate(qt):
         pair = used_q.get(i)
         if pair is None and len(q) > 2 and qg[i] not in WEAK:
-            extra_q += weight(q, qg[i])
+            extra_q += qw[i]
         if pair is not None:
             j, sim, how = pair
             w = cw[j]
             # A weak query part (title, particle) paired with a strong listed part keeps its own weight.
             if qg[i] in WEAK and cg[j] not in WEAK:
-                w = min(w, weight(q, qg[i]))
+                w = min(w, qw[i])
             got += sim * w
             q_total += w
             n_matched += sim > 0
         else:
-            w = weight(q, qg[i])
+            w = qw[i]
             if len(q) <= 2:
                 w *= 0.3  # a stray letter or two says little against a match
             q_total += w
