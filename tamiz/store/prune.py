@@ -24,21 +24,10 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, Text, column, delete, func, select, table
 
-from tamiz.store.schema import (
-    CurrentVersion,
-    EntityRecord,
-    ListFile,
-    ListVersion,
-    VersionChange,
-    VersionMember,
-)
+from tamiz.store.schema import CORE_TABLES
 
-_V = ListVersion.__table__
-_F = ListFile.__table__
-_C = CurrentVersion.__table__
-_R = EntityRecord.__table__
-_M = VersionMember.__table__
-_X = VersionChange.__table__
+_V, _F, _C, _R, _M, _X = CORE_TABLES
+
 _AUDIT = table("audit_log", column("seq", BigInteger), column("payload", Text))
 _ALERTS = table("alerts", column("list_versions", JSON))
 

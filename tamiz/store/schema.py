@@ -114,3 +114,8 @@ class VersionChange(Base):
     old_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     new_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # top-level fields that changed
+
+
+# Core table handles for the store's SQL expressions: versions, files, current, records, members, changes.
+CORE_TABLES = (ListVersion.__table__, ListFile.__table__, CurrentVersion.__table__, EntityRecord.__table__,
+               VersionMember.__table__, VersionChange.__table__)

@@ -40,27 +40,19 @@ from tamiz.store.prune import (
     plan,
 )
 from tamiz.store.schema import (
+    CORE_TABLES,
     SCHEMA_VERSION,
     Base,
-    CurrentVersion,
-    EntityRecord,
-    ListFile,
-    ListVersion,
     StoreMeta,
-    VersionChange,
-    VersionMember,
 )
 from tamiz.store.validate import validate
+
+_V, _F, _C, _R, _M, _X = CORE_TABLES
 
 BATCH = 2000  # rows per executemany while loading
 IN_CHUNK = 500  # values per IN (...) list: well under every backend's parameter limit
 
-_V = ListVersion.__table__
-_F = ListFile.__table__
-_C = CurrentVersion.__table__
-_R = EntityRecord.__table__
-_M = VersionMember.__table__
-_X = VersionChange.__table__
+
 _META = StoreMeta.__table__
 
 
