@@ -245,9 +245,8 @@ def test_changed_settings_start_over(tmp_path, screener):
     assert s.resumed_from_row == 0 and s.rows == 30
 
 
-def test_cli_batch_json(tmp_path, shared_home, monkeypatch):
-    from typer.testing import CliRunner
-
+def _batch_app(shared_home, monkeypatch):
+    """`tamiz batch` alone in a Typer app, on the shared home and index cache."""
     from tamiz.cli.batch_text import batch
     import typer
 
@@ -256,6 +255,13 @@ def test_cli_batch_json(tmp_path, shared_home, monkeypatch):
     app = typer.Typer()
     app.command()(batch)
     app.command("noop")(lambda: None)
+    return app
+
+
+def test_cli_batch_json(tmp_path, shared_home, monkeypatch):
+    from typer.testing import CliRunner
+
+    app = _batch_app(shared_home, monkeypatch)
     src = _write_csv(tmp_path / "c.csv", [{"ref": "1", "nombre": "Nemesio Oseguera Cervantes"}])
     res = CliRunner().invoke(app, ["batch", str(src), "--out", str(tmp_path / "o.csv"), "--name-col", "nombre",
                                    "--key-col", "ref", "--workers", "1", "--json"])
@@ -270,14 +276,7 @@ def test_cli_batch_urls_stay_strings(tmp_path, shared_home, monkeypatch):
     is refused by the local engine with a pointer to --engine spark (no "s3:/bucket" mangling)."""
     from typer.testing import CliRunner
 
-    from tamiz.cli.batch_text import batch
-    import typer
-
-    monkeypatch.setenv("TAMIZ_HOME", str(shared_home))
-    monkeypatch.setenv("TAMIZ_CACHE", index_cache())
-    app = typer.Typer()
-    app.command()(batch)
-    app.command("noop")(lambda: None)
+    app = _batch_app(shared_home, monkeypatch)
     src = _write_csv(tmp_path / "c.csv", [{"ref": "1", "name": "Nemesio Oseguera Cervantes"}])
     out = tmp_path / "o.jsonl"
     res = CliRunner().invoke(app, ["batch", f"file://{src}", "--out", f"file://{out}", "--workers", "1", "--json"])
