@@ -30,6 +30,7 @@ from tamiz.normalize.names import is_legal
 
 MATCH_THRESHOLD = 0.7
 NEAR_MISS_FLOOR = 0.5  # results below this are not shown at all
+NAMES_PER_PARTY = 3  # a party's names scored: the best the index found (aliases often share their words)
 CANDIDATE_RATIO = 0.5  # score only candidates whose index score is at least this share of the best
 FORMAT = 2
 
@@ -171,7 +172,7 @@ class Matcher:
                 if prev is None:
                     per_entity[pos] = (score, [nid])
                 else:
-                    if nid not in prev[1]:
+                    if nid not in prev[1] and len(prev[1]) < NAMES_PER_PARTY:
                         prev[1].append(nid)
                     if score > prev[0]:
                         per_entity[pos] = (score, prev[1])
@@ -197,13 +198,15 @@ class Matcher:
             return []
         # Entities whose index score is far below the best share only minor words with the query.
         floor = ranked[0][1] * CANDIDATE_RATIO
+        shown = min(NEAR_MISS_FLOOR, threshold)
         for pos, iscore, nids in ranked:
             if iscore < floor:
                 break
             entity = self.entities[pos]
-            scored = self._score(aq, entity, [self.index.names[n] for n in nids], threshold, w, self._weight, aq.found)
+            scored = self._score(aq, entity, [self.index.names[n] for n in nids], threshold, w, self._weight, aq.found,
+                                 shown)
             # Near misses stay visible: a good name with clashing evidence is shown, unmatched.
-            if scored is not None and max(scored[0].score, scored[0].features[0].value) >= min(NEAR_MISS_FLOOR, threshold):
+            if scored is not None and max(scored[0].score, scored[0].features[0].value) >= shown:
                 hits.append(scored)
         hits.sort(key=lambda h: (-h[0].score, h[0].entity.id))
         return [_explained(*h) for h in hits[:limit]]
@@ -211,7 +214,8 @@ class Matcher:
     @staticmethod
     def _score(aq: _Analysed, entity: Entity, names: Sequence[IndexedName], threshold: float,
                w: dict[str, float], weight: Callable[[str, int], float],
-               allowed: dict[str, frozenset[str]] | None = None) -> tuple[Hit, NameComparison, str] | None:
+               allowed: dict[str, frozenset[str]] | None = None,
+               floor: float | None = None) -> tuple[Hit, NameComparison, str] | None:
         """The hit without its explanation (written only for hits that are returned)."""
         query = aq.query
         if not schema_compatible(query.schema, entity.schema):
@@ -228,6 +232,8 @@ class Matcher:
         if best is None or best[0] <= 0.0:
             return None
         name_score, cmp, name = best
+        if floor is not None and name_score < floor and name_score * w["name"] + _max_boost(aq, w) < floor:
+            return None  # no evidence the query gives could lift it to a near miss: skip building it
         features = [Feature("name", name_score, w["name"], query.name, " ".join(name.tokens))]
         if name.kind == NameKind.WEAK_ALIAS:
             features.append(Feature("weak_alias", -1.0, w["weak_alias"], None, " ".join(name.tokens),
@@ -240,6 +246,13 @@ class Matcher:
         score = sum(f.value * f.weight for f in features)
         score = max(0.0, min(1.0, score))
         return Hit(entity, score, score >= threshold, features), cmp, name.kind
+
+
+def _max_boost(aq: _Analysed, w: dict[str, float]) -> float:
+    """The most the query's own evidence can add to a name score."""
+    q = aq.query
+    return (max(0.0, w["dob_match"], w["dob_year_match"]) * bool(q.birth_dates) + max(0.0, w["country_match"]) * bool(aq.countries)
+            + max(0.0, w["identifier_match"]) * bool(q.identifiers))
 
 
 def _explained(hit: Hit, cmp: NameComparison, kind: str) -> Hit:
