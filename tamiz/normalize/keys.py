@@ -11,21 +11,37 @@ from tamiz.normalize.resources import name_equivalents
 
 _VOWELS = re.compile(r"[aeiou]")
 _DOUBLES = re.compile(r"(.)\1+")
+_NO_VOWELS = str.maketrans("", "", "aeiou")
+
+# Query-time caches of one token each. Every new customer name brings new tokens, so a cache is only
+# flat once full: this size fills within minutes at a steady API rate and holds 1-2 MiB.
+TOKEN_CACHE = 8192
+
+# rigour memoises metaphone in its own 131,072-entry cache; ours below is the one bounded cache.
+_metaphone = getattr(metaphone, "__wrapped__", metaphone)
 
 
-@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
 def phonetic(token: str) -> str:
     """Metaphone key; empty for tokens too short or numeric to key meaningfully."""
     if len(token) < 3 or not token.isalpha():
-        return ""
-    return metaphone(token)
+        return ""  # decided before the cache: numbers and initials never take a slot
+    return _phonetic(token)
 
 
-@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
+@lru_cache(maxsize=TOKEN_CACHE)
+def _phonetic(token: str) -> str:
+    return _metaphone(token)
+
+
 def skeleton(token: str) -> str:
     """First letter, then consonants only, doubles collapsed: "DAVALOS"/"DVLS" -> "dvls", "LILIANA"/"LLNA" -> "ln"."""
     if len(token) < 3 or not token.isalpha():
         return ""
+    return _skeleton(token)
+
+
+@lru_cache(maxsize=TOKEN_CACHE)
+def _skeleton(token: str) -> str:
     skel = _DOUBLES.sub(r"\1", token[0] + _VOWELS.sub("", token[1:]))
     return skel if len(skel) >= 2 else ""
 
@@ -35,9 +51,9 @@ def is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
-@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
+@lru_cache(maxsize=TOKEN_CACHE)
 def vowel_ratio(token: str) -> float:
-    return sum(map(token.count, "aeiou")) / max(1, len(token))
+    return (len(token) - len(token.translate(_NO_VOWELS))) / max(1, len(token))
 
 
 def deletes(token: str) -> set[str]:
@@ -54,7 +70,7 @@ def equivalent(token: str) -> str:
 _MISREADS = (("rn", "m"), ("m", "rn"), ("vv", "w"), ("w", "vv"), ("cl", "d"), ("d", "cl"), ("l", "i"), ("i", "l"))
 
 
-@lru_cache(maxsize=32_768)  # small: tokens of new names keep arriving
+@lru_cache(maxsize=TOKEN_CACHE)
 def ocr_variants(token: str) -> frozenset[str]:
     """The token with one misread undone ("AHRNED" -> "ahmed", "LL" -> "li", "il")."""
     out = set()

@@ -68,7 +68,7 @@ def _compact_legal_forms(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=16_384)  # small: query names are mostly unique; a server must stay flat
+@lru_cache(maxsize=4096)  # small: query names are mostly unique (~1% hits); full within minutes, then flat
 def analyse(full: str, schema: str | None = None, given: str | None = None, family: str | None = None) -> NameParts:
     """Fold and tag a name. `schema` None means unknown (a query of any type)."""
     folded = fold_text(full)

@@ -21,9 +21,10 @@ def _consonants(token: str) -> str:
 FLOOR = 0.65  # below this two tokens are simply different words
 
 
-# Bounded small on purpose: query names are mostly new, so a big cache only grows a server's memory
-# (1 << 17 pairs is ~30 MiB when full, reached within minutes, then flat).
-@lru_cache(maxsize=1 << 17)
+# Bounded on purpose: query names are mostly new, so a big cache only grows a server's memory.
+# 1 << 16 pairs is ~13 MiB when full (1 << 17 was 27 MiB), full after ~2,000 new names, then flat;
+# it still serves the pairs that recur across queries (every query also keeps its own pair cache).
+@lru_cache(maxsize=1 << 16)
 def token_similarity(q: str, c: str, last: bool = False) -> tuple[float, str]:
     if q == c:
         return 1.0, "exact"

@@ -80,7 +80,7 @@ def _undo_digit_swaps(token: str) -> str:
     return "".join(swaps.get(c, c) for c in token)
 
 
-@lru_cache(maxsize=32_768)  # small: query strings are mostly unique; a server must stay flat
+@lru_cache(maxsize=8192)  # small: query strings are mostly unique; full within minutes, then flat
 def fold_text(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; punctuation folded away."""
     if text.isascii():

@@ -26,6 +26,7 @@ from tamiz.config import STALE_AFTER_DAYS, cache_dir
 from tamiz.errors import UnknownDataset
 from tamiz.match import MATCH_THRESHOLD, Hit, Matcher, Query
 from tamiz.model import Entity
+from tamiz.normalize.caches import clear_caches
 from tamiz.screen.collections import resolve_names
 from tamiz.screen.freshness import DatasetStatus, dataset_status
 from tamiz.store import Store, VersionInfo
@@ -151,6 +152,7 @@ class Screener:
             entities.extend(store.entities(v.dataset, v.version))
         matcher = _cached_matcher(versions, entities)
         screener = cls(store, versions, matcher, {e.id: e for e in entities}, audit=audit, actor=actor)
+        clear_caches()  # the build's listed names, not what queries will ask: a server starts flat either way
         # The lists and index live as long as the process: move them out of the
         # cyclic collector's sight, or every collection re-scans millions of them.
         gc.collect()
