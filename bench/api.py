@@ -302,17 +302,12 @@ def free_port() -> int:
 
 
 def wait_ready(port: int, timeout: float = 180.0) -> None:
-    import httpx
+    from tamiz.api.ready import wait_until_ready
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://{HOST}:{port}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("server did not become ready")
+    try:
+        wait_until_ready(f"http://{HOST}:{port}", timeout, interval=0.5)
+    except TimeoutError as exc:
+        raise SystemExit(f"server did not become ready: {exc}") from exc
 
 
 def row(s: Stats) -> str:

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from tamiz.api.ready import wait_until_ready
 
 NAMES = ["Joaquin GUZMAN LOERA", "CARTEL DE JALISCO NUEVA GENERACION", "Nemesio OSEGUERA CERVANTES", "Maria Lopez",
          "ACME TRADING SA DE CV", "Ismael ZAMBADA GARCIA", "John Smith", "Banco Delta Asia", "Ali Hassan", "Li Wei"]
@@ -137,17 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     server = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                print("server exited during start-up", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+        try:
+            wait_until_ready(base, 300, alive=lambda: server.poll() is None, interval=0.5)
+        except (RuntimeError, TimeoutError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
         proc = psutil.Process(server.pid)
         rng = random.Random(3)
         duration = args.minutes * 60

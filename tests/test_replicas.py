@@ -21,6 +21,7 @@ import pytest
 from conftest import LISTS, need
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from tamiz.api.ready import wait_until_ready
 
 PG_URL = os.environ.get("TAMIZ_TEST_PG_URL")
 NEW_ID = "us_ofac_sdn:99999001"
@@ -85,16 +86,10 @@ class Replica:
         self.client = httpx.Client(base_url=self.url, timeout=60)
 
     def wait_ready(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"replica {self.name} exited: {self.tail()}"
-            try:
-                if self.client.get("/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"replica {self.name} not ready after {seconds} s: {self.tail()}")
+        try:
+            wait_until_ready(self.url, seconds, alive=lambda: self.proc.poll() is None, interval=0.5)
+        except (RuntimeError, TimeoutError) as exc:
+            raise AssertionError(f"replica {self.name}: {exc}: {self.tail()}") from exc
 
     def screen(self, name: str) -> dict:
         r = self.client.post("/screen", json={"name": name})

@@ -13,13 +13,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from api_support import copied_home, db_url
 from conftest import REPO
+from tamiz.api.ready import wait_until_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,21 +35,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _wait(url: str, ok, timeout: float = 90.0) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            r = httpx.get(url, timeout=5)
-            if ok(r):
-                return r
-            last = r.text[:300]
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {url}: {last}")
 
 
 def _second_version(home: Path) -> list[Path]:
@@ -86,7 +71,7 @@ def server(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base + "/readyz", lambda r: r.status_code == 200)
+        wait_until_ready(base, 90)
         yield {"base": base, "home": home}
     finally:
         proc.terminate()
@@ -156,7 +141,7 @@ def test_search_entity_graph_and_list_diff(server, page):
     store = Store.open(db_url(server["home"]))
     result = store.load(parse_files("us_ofac_sdn", _second_version(server["home"])))
     assert result.created and result.removed == 1 and result.changed >= 1
-    ready = _wait(base + "/readyz", lambda r: r.status_code == 200 and r.json()["index"]["reloads"] >= 1)
+    ready = wait_until_ready(base, 90, ok=lambda r: r.status_code == 200 and r.json()["index"]["reloads"] >= 1)
     assert ready.json()["datasets"][0]["version"] == 2
     assert httpx.get(base + "/entities/us_ofac_sdn:36").status_code == 404
     assert "RUSSIA-EO14024" in httpx.get(base + "/entities/us_ofac_sdn:16669").json()["properties"]["program"]

@@ -12,7 +12,6 @@ import re
 import socket
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from typer.testing import CliRunner
 
 from tamiz.auth import KeyStore
 from tamiz.store import Store
+from tamiz.api.ready import wait_until_ready
 
 
 @pytest.fixture
@@ -190,16 +190,7 @@ def test_api_sheds_excess_load_with_retry_after(api_db: Path, tmp_path: Path, mo
     thread.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("server never became ready")
+        wait_until_ready(base, 120, alive=thread.is_alive)
         body = {"queries": [{"name": f"Joaquin GUZMAN LOERA {i}"} for i in range(30)]}
 
         async def burst() -> list[httpx.Response]:
