@@ -43,6 +43,7 @@ DICT_PATH_MAX = 3000  # names reached below which plain dicts rank faster than n
 BOOST_DF = 400  # a weak word (title, particle, initial) in more names than this breaks no ties in the fast path
 # Lookup qualities: how sure a key hit is that the query token means this listed token.
 Q_EXACT, Q_EQUIV, Q_EDIT, Q_PHON, Q_SKEL, Q_PREFIX, Q_CONCAT = 1.0, 0.9, 0.8, 0.8, 0.75, 0.7, 0.9
+STAND_IN_CACHE = 4096  # query words whose stand-ins are kept between queries (bounded: new words keep coming)
 VIEW_CACHE = 200_000  # name views kept between queries (a name scored once is often scored again)
 KINDS = ("primary", "alias", "weak_alias", "previous", "new", "original_script")
 _WEAK = (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL)
@@ -190,6 +191,7 @@ class CandidateIndex:
         self._indptr = self.indptr.tolist()
         self._idf = self.idf.tolist()
         self._n = max(1, len(self.names))
+        self._stand_in_cache: dict[tuple[str, bool], tuple[dict[int, float], frozenset[str], np.ndarray | None]] = {}
 
     # ---- build -------------------------------------------------------------------------
     @classmethod
@@ -344,6 +346,35 @@ class CandidateIndex:
             add(keys["prefix"].get(token), Q_PREFIX)
         return found
 
+    def _stand_ins(self, tok: str, is_last: bool, cache: dict) -> tuple[dict[int, float], frozenset[str], np.ndarray | None]:
+        """The listed words a query word may stand for, each with the scorer's similarity, the same as
+        words, and the names holding it split in two. Kept per word across queries (read-only once
+        made): a customer file repeats its given names and surnames thousands of times."""
+        key = (tok, is_last)
+        got = self._stand_in_cache.get(key)
+        if got is not None:
+            return got
+        words = self.words
+        hits = self.matching_tokens(tok, last=is_last)
+        for tid in list(hits):
+            word = words[tid]
+            if word == tok:
+                continue
+            pair = (tok, word, is_last)
+            sim = cache.get(pair)
+            if sim is None:
+                sim = cache[pair] = token_similarity(tok, word, last=is_last)
+            if sim[0] > 0.0:
+                hits[tid] = sim[0]
+            else:
+                del hits[tid]
+        split = self._split_pairs(tok) if len(tok) >= 4 else None
+        got = (hits, frozenset(words[t] for t in hits), split)
+        if len(self._stand_in_cache) >= STAND_IN_CACHE:
+            self._stand_in_cache.clear()
+        self._stand_in_cache[key] = got
+        return got
+
     def _inverse(self) -> list[str]:
         return self.words
 
@@ -445,24 +476,11 @@ class CandidateIndex:
                 tid = vocab.get(tok)
                 hits = {tid: Q_CONCAT} if tid is not None else {}
             else:
-                is_last = i == last
-                hits = self.matching_tokens(tok, last=is_last)
-                for tid in list(hits):
-                    word = words[tid]
-                    if word == tok:
-                        continue
-                    key = (tok, word, is_last)
-                    got = cache.get(key)
-                    if got is None:
-                        got = cache[key] = token_similarity(tok, word, last=is_last)
-                    if got[0] > 0.0:
-                        hits[tid] = got[0]
-                    else:
-                        del hits[tid]
-                if len(tok) >= 4 and (got := self._split_pairs(tok)) is not None:
-                    direct.append((got, Q_EXACT * math.log1p(n / len(got))))
-            if found is not None and i < exact_only:
-                found[tok] = frozenset(words[t] for t in hits)
+                hits, found_as, split = self._stand_ins(tok, i == last, cache)
+                if split is not None:
+                    direct.append((split, Q_EXACT * math.log1p(n / len(split))))
+                if found is not None:
+                    found[tok] = found_as
             if not hits and not direct:
                 continue
             mult = TAG_WEIGHT[tag] if tag in _WEAK else 1.0
