@@ -346,7 +346,7 @@ class CandidateIndex:
             add(keys["prefix"].get(token), Q_PREFIX)
         return found
 
-    def _stand_ins(self, tok: str, is_last: bool, cache: dict) -> tuple[dict[int, float], frozenset[str], np.ndarray | None]:
+    def _stand_ins(self, tok: str, is_last: bool) -> tuple[dict[int, float], frozenset[str], np.ndarray | None]:
         """The listed words a query word may stand for, each with the scorer's similarity, the same as
         words, and the names holding it split in two. Kept per word across queries (read-only once
         made): a customer file repeats its given names and surnames thousands of times."""
@@ -360,10 +360,7 @@ class CandidateIndex:
             word = words[tid]
             if word == tok:
                 continue
-            pair = (tok, word, is_last)
-            sim = cache.get(pair)
-            if sim is None:
-                sim = cache[pair] = token_similarity(tok, word, last=is_last)
+            sim = token_similarity(tok, word, last=is_last)  # memoised; made once per word, not per query
             if sim[0] > 0.0:
                 hits[tid] = sim[0]
             else:
@@ -413,17 +410,14 @@ class CandidateIndex:
         return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
 
     def candidate_names(self, tokens: tuple[str, ...], tags: tuple[int, ...], limit: int = 100,
-                        found: dict[str, frozenset[str]] | None = None,
-                        cache: dict | None = None) -> list[tuple[int, float]]:
+                        found: dict[str, frozenset[str]] | None = None) -> list[tuple[int, float]]:
         """Name ids ranked by the rarity-weighted sum of query tokens they contain.
 
         Every listed word a query word was looked up under is checked with the scorer's own word
         similarity: stand-ins the scorer would reject are dropped, the rest weigh by their similarity
         (so "ABDL" ranks ABDUL above ABADALLAH). `found`, when given, receives for each query word
         the listed words it was found under, so the scorer compares fuzzily only where the index
-        saw a likeness; `cache` (word pair -> similarity) is shared with the scorer."""
-        if cache is None:
-            cache = {}
+        saw a likeness."""
         if not tokens:
             return []
         queries: list[tuple[str, int, str | None]] = [(t, g, None) for t, g in zip(tokens, tags)]
@@ -476,7 +470,7 @@ class CandidateIndex:
                 tid = vocab.get(tok)
                 hits = {tid: Q_CONCAT} if tid is not None else {}
             else:
-                hits, found_as, split = self._stand_ins(tok, i == last, cache)
+                hits, found_as, split = self._stand_ins(tok, i == last)
                 if split is not None:
                     direct.append((split, Q_EXACT * math.log1p(n / len(split))))
                 if found is not None:

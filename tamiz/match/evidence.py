@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from tamiz.match.results import Feature
-from tamiz.model import DatePrecision, Entity, FuzzyDate, Identifier
+from tamiz.model import Entity, FuzzyDate, Identifier
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "name": 1.0,

@@ -163,8 +163,7 @@ class Matcher:
         name_entity = self.index.names.entity
         schema = aq.query.schema
         for parts in aq.variants():
-            for nid, score in self.index.candidate_names(parts.tokens, parts.tags, limit=limit * 4, found=aq.found,
-                                                                 cache=aq.cache):
+            for nid, score in self.index.candidate_names(parts.tokens, parts.tags, limit=limit * 4, found=aq.found):
                 pos = int(name_entity[nid])
                 if schema is not None and not schema_compatible(schema, self.entities[pos].schema):
                     continue

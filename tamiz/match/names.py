@@ -13,7 +13,7 @@ person".
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tamiz.normalize import Tag
 from tamiz.normalize.keys import vowel_ratio
