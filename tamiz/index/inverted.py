@@ -15,7 +15,6 @@ already found, which is checked against each candidate's own tokens.
 
 from __future__ import annotations
 
-import heapq
 import math
 from operator import itemgetter
 from array import array
@@ -480,15 +479,16 @@ class CandidateIndex:
             mult = TAG_WEIGHT[tag] if tag in _WEAK else 1.0
             own = vocab.get(tok)
             # Best stand-ins first: by similarity, then by spelling distance (several sound alike),
-            # then the rarer word.
+            # then the rarer word; then the word's id, so that a tie never depends on set order (the
+            # hash seed) and every process ranks alike.
             # A stand-in weighs no more than the query word itself would: "CHENG" found as the rarer
             # "CHENGTAI" must not outrank the names holding CHENG as written.
             cap = idf_l[own] if own is not None else math.inf
             ranked = [(tid, q * min(idf_l[tid], cap) * mult) for tid, q in hits.items()]
             if len(ranked) <= MAX_EXPANSIONS:
-                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1]))
+                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1], kv[0]))
             else:
-                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1]))
+                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1], kv[0]))
                 # Past the best few, rare stand-ins still come along while they are cheap: a cut-short
                 # word ("JAL") is ambiguous, and the listed one is as likely the 20th stand-in as the 2nd.
                 extra, spare = [], RARE_EXTRA_POSTINGS
@@ -565,12 +565,14 @@ class CandidateIndex:
         df, postings, indptr = self._df, self.postings, self._indptr
         for tid, w in boosts:
             if df[tid] <= BOOST_DF:
-                for nid in postings[indptr[tid] : indptr[tid + 1]].tolist():
-                    if nid in acc:
-                        acc[nid] += w
-        top = max(acc.values()) * 0.25
-        items = [kv for kv in acc.items() if kv[1] >= top]
-        return heapq.nlargest(limit, items, key=itemgetter(1))
+                for nid in acc.keys() & postings[indptr[tid] : indptr[tid + 1]].tolist():
+                    acc[nid] += w
+        # A stable sort is what heapq.nlargest promises to equal, at C speed; the floor is applied after the cut.
+        ranked = sorted(acc.items(), key=itemgetter(1), reverse=True)[:limit]
+        top = ranked[0][1] * 0.25
+        while ranked[-1][1] < top:
+            ranked.pop()
+        return ranked
 
     def _accumulate(self, cand: np.ndarray, groups) -> np.ndarray:
         """Per candidate name (sorted ids): the sum over query words of the best weight it earns for
