@@ -16,6 +16,7 @@ already found, which is checked against each candidate's own tokens.
 from __future__ import annotations
 
 import math
+from itertools import islice
 from operator import itemgetter
 from array import array
 from collections import defaultdict
@@ -42,7 +43,7 @@ DICT_PATH_MAX = 3000  # names reached below which plain dicts rank faster than n
 BOOST_DF = 400  # a weak word (title, particle, initial) in more names than this breaks no ties in the fast path
 # Lookup qualities: how sure a key hit is that the query token means this listed token.
 Q_EXACT, Q_EQUIV, Q_EDIT, Q_PHON, Q_SKEL, Q_PREFIX, Q_CONCAT = 1.0, 0.9, 0.8, 0.8, 0.75, 0.7, 0.9
-STAND_IN_CACHE = 4096  # query words whose stand-ins are kept between queries (bounded: new words keep coming)
+STAND_IN_CACHE = 16_384  # query words whose stand-ins are kept between queries (bounded: new words keep coming)
 VIEW_CACHE = 200_000  # name views kept between queries (a name scored once is often scored again)
 KINDS = ("primary", "alias", "weak_alias", "previous", "new", "original_script")
 _WEAK = (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL)
@@ -124,6 +125,17 @@ class PairTable:
         return self.nids[lo:hi]
 
 
+class StandIns(dict):
+    """Listed words a query word may stand for, with their similarity as measured for this position
+    (a last word may be cut short, and then scores higher as a prefix)."""
+
+    __slots__ = ("last",)
+
+    def __init__(self, last: bool, items=()):
+        super().__init__(items)
+        self.last = last
+
+
 @dataclass(slots=True)
 class IndexedName:
     entity: int  # position in the entity list
@@ -190,7 +202,7 @@ class CandidateIndex:
         self._indptr = self.indptr.tolist()
         self._idf = self.idf.tolist()
         self._n = max(1, len(self.names))
-        self._stand_in_cache: dict[tuple[str, bool], tuple[dict[int, float], frozenset[str], np.ndarray | None]] = {}
+        self._stand_in_cache: dict[tuple[str, bool], tuple[dict[int, float], dict[str, float], np.ndarray | None]] = {}
 
     # ---- build -------------------------------------------------------------------------
     @classmethod
@@ -345,9 +357,9 @@ class CandidateIndex:
             add(keys["prefix"].get(token), Q_PREFIX)
         return found
 
-    def _stand_ins(self, tok: str, is_last: bool) -> tuple[dict[int, float], frozenset[str], np.ndarray | None]:
-        """The listed words a query word may stand for, each with the scorer's similarity, the same as
-        words, and the names holding it split in two. Kept per word across queries (read-only once
+    def _stand_ins(self, tok: str, is_last: bool) -> tuple[dict[int, float], dict[str, float], np.ndarray | None]:
+        """The listed words a query word may stand for, each with the scorer's similarity (by id and by
+        word), and the names holding it split in two. Kept per word across queries (read-only once
         made): a customer file repeats its given names and surnames thousands of times."""
         key = (tok, is_last)
         got = self._stand_in_cache.get(key)
@@ -365,10 +377,14 @@ class CandidateIndex:
             else:
                 del hits[tid]
         split = self._split_pairs(tok) if len(tok) >= 4 else None
-        got = (hits, frozenset(words[t] for t in hits), split)
-        if len(self._stand_in_cache) >= STAND_IN_CACHE:
-            self._stand_in_cache.clear()
-        self._stand_in_cache[key] = got
+        got = (hits, StandIns(is_last, ((words[t], s) for t, s in hits.items())), split)
+        cache = self._stand_in_cache
+        if len(cache) >= STAND_IN_CACHE:
+            # The older half goes (dicts keep insertion order): the words still in use come back at once,
+            # where emptying it all made every word of the next queries a miss.
+            for old in list(islice(cache, STAND_IN_CACHE // 2)):
+                del cache[old]
+        cache[key] = got
         return got
 
     def _inverse(self) -> list[str]:
@@ -409,7 +425,7 @@ class CandidateIndex:
         return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
 
     def candidate_names(self, tokens: tuple[str, ...], tags: tuple[int, ...], limit: int = 100,
-                        found: dict[str, frozenset[str]] | None = None) -> list[tuple[int, float]]:
+                        found: dict[str, dict[str, float]] | None = None) -> list[tuple[int, float]]:
         """Name ids ranked by the rarity-weighted sum of query tokens they contain.
 
         Every listed word a query word was looked up under is checked with the scorer's own word
@@ -552,12 +568,15 @@ class CandidateIndex:
 
     def _rank_small(self, groups, boosts: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
         """Few names reached and no common words: plain dicts beat numpy's per-call overhead."""
-        acc: dict[int, float] = {}
-        get = acc.get
+        acc: dict[int, float] | None = None
         for drive, _ in groups:
             best: dict[int, float] = {}
             for w, nids in drive:
                 best.update(dict.fromkeys(nids.tolist(), w))
+            if acc is None:
+                acc = best  # the first word's names need no adding up
+                continue
+            get = acc.get
             for nid, w in best.items():
                 acc[nid] = get(nid, 0.0) + w
         if not acc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 from followthemoney.types import registry
 
 from tamiz.index import CandidateIndex, IndexedName
+from tamiz.match.bound import QueryBound
 from tamiz.match.evidence import (
     DEFAULT_WEIGHTS,
     country_features,
@@ -73,9 +74,10 @@ class _Analysed:
         schema = query.schema
         self.person = analyse(query.name, "Person") if schema in (None, "Person", "LegalEntity") else None
         self.org = analyse(query.name, "Organization") if schema != "Person" else None
-        self.found: dict[str, frozenset[str]] = {}  # query word -> listed words the index found it under
+        self.found: dict[str, dict[str, float]] = {}  # query word -> listed words the index found it under, with their similarity
         self.cache: dict = {}  # word-pair similarities for this query
         self._weights: dict[tuple, list[float]] = {}  # query word weights per analysed variant
+        self._bounds: dict[tuple, QueryBound] = {}
         self.countries = query.country_codes()
         # A query of unknown type that ends in a legal form reads as a company.
         org = self.org
@@ -90,6 +92,14 @@ class _Analysed:
         got = self._weights.get(key)
         if got is None:
             got = self._weights[key] = [weight(t, g) for t, g in zip(parts.tokens, parts.tags)]
+        return got
+
+    def bound(self, parts, weight: Callable[[str, int], float]) -> QueryBound:
+        """The variant prepared for bounding its comparisons; made after the index has filled `found`."""
+        key = (parts.tokens, parts.tags)
+        got = self._bounds.get(key)
+        if got is None:
+            got = self._bounds[key] = QueryBound(parts.tokens, parts.tags, self.weights(parts, weight), self.found)
         return got
 
     def for_candidate(self, person: bool):
@@ -213,17 +223,23 @@ class Matcher:
     @staticmethod
     def _score(aq: _Analysed, entity: Entity, names: Sequence[IndexedName], threshold: float,
                w: dict[str, float], weight: Callable[[str, int], float],
-               allowed: dict[str, frozenset[str]] | None = None,
+               allowed: Mapping[str, Mapping[str, float]] | None = None,
                floor: float | None = None) -> tuple[Hit, NameComparison, str] | None:
         """The hit without its explanation (written only for hits that are returned)."""
         query = aq.query
         if not schema_compatible(query.schema, entity.schema):
             return None
         best: tuple[float, NameComparison, IndexedName] | None = None
+        boost = _max_boost(aq, w) if floor is not None else 0.0
         for name in names:
             parts = aq.for_candidate(name.person)
             if parts is None:
                 continue
+            if floor is not None and name.weights:
+                # A name that cannot reach a near miss, whatever the alignment, is not aligned.
+                most = aq.bound(parts, weight).score(name.tokens, name.tags, name.weights, name.person)
+                if most < floor and most * w["name"] + boost < floor:
+                    continue
             cmp = compare_parts(parts.tokens, parts.tags, name.tokens, name.tags, weight, name.person,
                                 name.weights or None, allowed, aq.cache, aq.weights(parts, weight))
             if best is None or cmp.score > best[0]:
@@ -231,7 +247,7 @@ class Matcher:
         if best is None or best[0] <= 0.0:
             return None
         name_score, cmp, name = best
-        if floor is not None and name_score < floor and name_score * w["name"] + _max_boost(aq, w) < floor:
+        if floor is not None and name_score < floor and name_score * w["name"] + boost < floor:
             return None  # no evidence the query gives could lift it to a near miss: skip building it
         features = [Feature("name", name_score, w["name"], query.name, " ".join(name.tokens))]
         if name.kind == NameKind.WEAK_ALIAS:

@@ -12,7 +12,7 @@ person".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from tamiz.normalize import Tag
@@ -110,7 +110,7 @@ def compare_parts(
     weight: Callable[[str, int], float],
     person: bool = False,
     c_weights: tuple[float, ...] | None = None,
-    allowed: dict[str, frozenset[str]] | None = None,
+    allowed: Mapping[str, Container[str]] | None = None,
     cache: SimCache | None = None,
     q_weights: Sequence[float] | None = None,
 ) -> NameComparison:
