@@ -275,6 +275,11 @@ def test_upload_a_second_version_runs_monitoring(api: Api, tmp_path: Path) -> No
     assert run["dataset"] == "acme_watch" and run["delta_entities"] == 1 and run["alerts_opened"] == 1
     alerts = api.client.get("/alerts", params={"reference": "FALCON-1"}, headers=api.as_("analyst")).json()["alerts"]
     assert [a["entity_id"] for a in alerts] == ["acme_watch:A2"]
+    # The analyst's alerts page announces the run and its new alert.
+    page = api.client.get("/ui/alerts", headers=api.as_("analyst")).text
+    announced = page.split('aria-label="Recent monitoring runs"', 1)[1].split("</section>", 1)[0]
+    first = announced.split("</li>", 1)[0]
+    assert f"acme_watch v{second['version']}" in first and "<strong>1 new alert</strong>" in first
     receiver.close()
     with Store.open(db_url(api.home)) as store:
         Webhooks(store.engine).unsubscribe(hook.json()["id"])
@@ -359,3 +364,42 @@ def test_ui_login_cookie_csrf_and_decision(api: Api) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in customers and "<img src=x" not in customers
     out = ui.post("/ui/logout", data={"csrf": csrf})
     assert out.status_code == 303 and ui.get("/ui/alerts").status_code == 401
+
+
+def _ui_session(api: Api, role: str) -> tuple[TestClient, str]:
+    """A browser session logged in with `role`'s key: the client and its form token."""
+    ui = TestClient(api.client.app, follow_redirects=False)
+    csrf = ui.get("/ui/login").cookies.get("tamiz_csrf") or ui.cookies.get("tamiz_csrf")
+    key = api.keys[role]["Authorization"].split(" ", 1)[1]
+    assert ui.post("/ui/login", data={"key": key, "csrf": csrf}).status_code == 303
+    return ui, ui.cookies.get("tamiz_csrf")
+
+
+def test_every_ui_action_needs_its_role(api: Api) -> None:
+    """Each form of the analyst's pages: a session one role too low gets 403 and changes nothing."""
+    a1, a2, a3 = (alert_for(api, f"UIROLE-{i}")["id"] for i in range(3))
+    assert decide(api, a2).status_code == 200 and decide(api, a3).status_code == 200  # pending approval
+    api.client.post("/monitor/customers", headers=api.as_("analyst"), json={"reference": "UIROLE-C", "name": "X Y"})
+    actions = [
+        ("analyst", f"/ui/alerts/{a1}/decision", {"decision": "escalate", "reason": "needs KYC"}),
+        ("approver", f"/ui/alerts/{a2}/approve", {"reason": "ok"}),
+        ("approver", f"/ui/alerts/{a3}/reject", {"reason": "check again"}),
+        ("analyst", "/ui/customers", {"reference": "UIROLE-D", "name": "Jane Roe"}),
+        ("admin", "/ui/customers/UIROLE-C/remove", {}),
+        ("admin", "/ui/monitor/run", {}),
+    ]
+    sessions = {role: _ui_session(api, role) for role in ROLES}
+    for role, path, form in actions:
+        below = ROLES[ROLES.index(role) - 1]
+        ui, csrf = sessions[below]
+        assert ui.post(path, data={**form, "csrf": csrf}).status_code == 403, (below, path)
+    statuses = {a: api.client.get(f"/alerts/{a}", headers=api.as_("analyst")).json()["status"] for a in (a1, a2, a3)}
+    assert statuses == {a1: "open", a2: "pending_approval", a3: "pending_approval"}
+    for role, path, form in actions:
+        ui, csrf = sessions[role]
+        done = ui.post(path, data={**form, "csrf": csrf})
+        assert done.status_code == 303 and "problem=" not in done.headers["location"], (role, path, done.headers)
+    statuses = {a: api.client.get(f"/alerts/{a}", headers=api.as_("analyst")).json()["status"] for a in (a1, a2, a3)}
+    assert statuses == {a1: "escalated", a2: "closed", a3: "open"}
+    refs = {c["reference"] for c in api.client.get("/monitor/customers", headers=api.as_("analyst")).json()["customers"]}
+    assert "UIROLE-D" in refs and "UIROLE-C" not in refs

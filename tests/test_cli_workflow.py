@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -95,3 +96,49 @@ def test_keys_are_shown_once_and_revocable():
     assert "integration" in listing and key not in listing
     key_id = key.split("_")[1]
     invoke("keys", "revoke", key_id)
+
+
+def test_monitor_customers_from_a_file_list_and_remove(tmp_path):
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,full_name,dob,country,segment\n"
+                         "F-1,Maria Fernanda Lopez,1980-02-03,es,retail\nF-2,Acme Trading Ltd,,,corporate\n",
+                         encoding="utf-8")
+    assert "2 customers registered" in invoke("monitor", "add", "--file", str(customers)).stdout
+    by_ref = {c["reference"]: c for c in json.loads(invoke("monitor", "list", "--json").stdout)}
+    assert {k: by_ref["F-1"][k] for k in ("name", "dob", "country", "extra")} == {
+        "name": "Maria Fernanda Lopez", "dob": "1980-02-03", "country": "es", "extra": {"segment": "retail"}}
+    invoke("monitor", "remove", "F-2")
+    invoke("monitor", "remove", "F-2", code=1)
+    assert "F-2" not in {c["reference"] for c in json.loads(invoke("monitor", "list", "--json").stdout)}
+    nameless = tmp_path / "nameless.csv"
+    nameless.write_text("customer_id,full_name\nF-3,\n", encoding="utf-8")
+    assert "line 2" in " ".join(invoke("monitor", "add", "--file", str(nameless), code=1).stderr.split())
+    unkeyed = tmp_path / "unkeyed.csv"
+    unkeyed.write_text("full_name\nJane Doe\n", encoding="utf-8")
+    assert "no reference column" in " ".join(invoke("monitor", "add", "--file", str(unkeyed), code=1).stderr.split())
+    assert "F-3" not in {c["reference"] for c in json.loads(invoke("monitor", "list", "--json").stdout)}
+    invoke("monitor", "add", "F-4", "--name", "Jane Doe")
+    records = [json.loads(line) for line in invoke("audit", "export").stdout.splitlines()]
+    added = [r for r in records if r["kind"] == "monitor" and r["payload"]["action"] == "customers_added"]
+    assert [(r["actor"], r["payload"]["count"]) for r in added[-2:]] == [("analyst-ana", 2), ("analyst-ana", 1)]
+
+
+def test_four_eyes_from_the_terminal(monkeypatch):
+    monkeypatch.setenv("TAMIZ_API_FOUR_EYES", "1")  # the service's setting binds the terminal too
+    invoke("screen", "Nemesio Oseguera", "--reference", "cust-4e", "--json")
+    (alert,) = json.loads(invoke("alerts", "list", "--reference", "cust-4e", "--json").stdout)
+    alert_id = str(alert["id"])
+    decided = invoke("alerts", "decide", alert_id, "false_positive", "--reason", "born 1990", "--allow-list")
+    assert "pending_approval" in decided.stdout
+    refused = invoke("alerts", "approve", alert_id, code=1)  # the same person (TAMIZ_ACTOR)
+    assert "cannot also approve" in " ".join(refused.stderr.split())
+    assert "closed" in invoke("alerts", "approve", alert_id, "--actor", "boss-bo").stdout
+    invoke("screen", "Nemesio Oseguera", "--reference", "cust-4e", "--json")  # now suppressed: no new alert
+    (after,) = json.loads(invoke("alerts", "list", "--reference", "cust-4e", "--json").stdout)
+    assert (after["id"], after["status"], after["approved_by"]) == (alert["id"], "closed", "boss-bo")
+    today = datetime.now(UTC).date()
+    window = invoke("audit", "export", "--from", today.isoformat(), "--to", (today + timedelta(days=1)).isoformat())
+    kinds = [json.loads(line)["kind"] for line in window.stdout.splitlines()]
+    assert "approval" in kinds and kinds.count("decision") >= 1
+    assert invoke("audit", "export", "--from", (today + timedelta(days=1)).isoformat()).stdout == ""
+    assert "not a date" in " ".join(invoke("audit", "export", "--from", "yesterday", code=2).output.split())

@@ -120,6 +120,16 @@ class AuditLog:
         with write_connection(self.engine) as own, own.begin():
             return self._append(own, prepared, returning)
 
+    def lock(self, conn: Connection) -> None:
+        """Take the chain's write lock now, at the start of a transaction that will append later.
+
+        Case changes read state (is this alert already open?) before they append. Locking
+        first serialises them on PostgreSQL as BEGIN IMMEDIATE does on SQLite, so two
+        processes never both open one alert, and every writer locks in one order (no deadlock).
+        """
+        self._ensure_head(conn)
+        conn.execute(select(AuditHead.seq).where(AuditHead.id == HEAD_ID).with_for_update())
+
     @staticmethod
     def _check_kind(kind: str) -> str:
         if not kind or not isinstance(kind, str) or len(kind) > 32:

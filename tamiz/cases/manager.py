@@ -78,6 +78,7 @@ class CaseManager:
 
     def _open(self, conn: Connection, reference: str, query: dict[str, Any], hits: Sequence[HitView],
               list_versions: dict[str, Any], threshold: float, actor: str) -> list[Alert]:
+        self.audit.lock(conn)  # before reading which alerts are open: see AuditLog.lock
         now = datetime.now(UTC)
         today = now.date()
         out: list[Alert] = []
@@ -155,6 +156,7 @@ class CaseManager:
         if expires is not None and expires <= now.date():
             raise CaseError(f"alert {alert_id}: allow-list expiry {expires} is not in the future")
         with write_connection(self.engine) as conn, conn.begin():
+            self.audit.lock(conn)
             row = self._locked(conn, alert_id)
             if row.status == "pending_approval":
                 raise CaseError(f"alert {alert_id} is awaiting approval of {row.decided_by}'s clearance")
@@ -183,6 +185,7 @@ class CaseManager:
         """Second pair of eyes: close a pending false-positive clearance made by someone else."""
         now = datetime.now(UTC)
         with write_connection(self.engine) as conn, conn.begin():
+            self.audit.lock(conn)
             row = self._locked(conn, alert_id)
             if row.status != "pending_approval":
                 raise CaseError(f"alert {alert_id} has no clearance awaiting approval (status {row.status})")
@@ -205,6 +208,7 @@ class CaseManager:
             raise CaseError(f"alert {alert_id}: a rejection needs a reason")
         now = datetime.now(UTC)
         with write_connection(self.engine) as conn, conn.begin():
+            self.audit.lock(conn)
             row = self._locked(conn, alert_id)
             if row.status != "pending_approval":
                 raise CaseError(f"alert {alert_id} has no clearance awaiting approval (status {row.status})")

@@ -190,6 +190,16 @@ class Monitor:
                 return
             after = rows[-1].reference
 
+    def recent_runs(self, limit: int = 5) -> list[dict[str, Any]]:
+        """The last finished runs, newest first: what the analyst's pages announce."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(MonitorRunRow).where(MonitorRunRow.finished_at.is_not(None))
+                                .order_by(MonitorRunRow.id.desc()).limit(limit)).all()
+        return [{"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at,
+                 "list_versions": dict(r.list_versions or {}), "delta_entities": r.delta_entities,
+                 "customers": r.customers, "alerts_opened": r.alerts_opened, "suppressed": r.suppressed}
+                for r in rows]
+
     @staticmethod
     def _from_row(r: Any) -> Customer:
         return Customer(r.reference, r.name, r.schema, r.dob, r.country, r.id_number, dict(r.extra or {}))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -32,13 +35,53 @@ def _actor(actor: str | None) -> str:
     return actor or default_actor()
 
 
+def four_eyes() -> bool:
+    """The deployment's four-eyes rule, from the variable `tamiz serve` reads: the terminal cannot bypass it."""
+    return os.environ.get("TAMIZ_API_FOUR_EYES", "0").strip().lower() not in ("", "0", "false", "no")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def _customers(path: Path) -> Iterator[dict[str, Any]]:
+    """Customers from a CSV/JSONL/Parquet file, columns found as `tamiz batch` finds them.
+
+    Every row needs a reference (id, customer_id, reference...) and a name; other columns are kept as extras.
+    """
+    from tamiz.errors import TamizError
+    from tamiz.screen.batch.mapping import ColumnMapping
+    from tamiz.screen.batch.readers import open_reader
+
+    reader = open_reader(path)
+    mapping = ColumnMapping().resolve(reader.columns, str(path))
+    if mapping.key is None:
+        raise TamizError(f"{path}: no reference column (id, customer_id, reference...); "
+                         f"columns: {', '.join(reader.columns)}")
+    used = {c for c in mapping.to_dict().values() if c}
+    for row in reader.rows():
+        if row.values is None:
+            raise TamizError(f"{path}, line {row.line}: {row.problem}")
+        q = mapping.query(row.values)
+        if not q["key"] or not q["name"]:
+            raise TamizError(f"{path}, line {row.line}: a monitored customer needs a reference and a name")
+        yield {"reference": q["key"], "name": q["name"], "schema": q["schema"] or "Person", "dob": q["dob"],
+               "country": q["country"], "id_number": q["id_number"],
+               "extra": {k: v for k, v in row.values.items() if k not in used and v not in (None, "")}}
+
+
 def _workflow(db: str | None):
     from tamiz.audit import AuditLog
     from tamiz.cases import CaseManager, Monitor
 
     engine = _engine(db)
     audit = AuditLog(engine)
-    cases = CaseManager(engine, audit)
+    cases = CaseManager(engine, audit, four_eyes=four_eyes())
     return engine, audit, cases, Monitor(engine, cases, audit)
 
 
@@ -73,12 +116,13 @@ def audit_export(
     """Write audit records of a date range as JSON lines for an examiner."""
     from tamiz.audit import AuditLog
 
+    start_day, end_day = _day(start, "--from"), _day(end, "--to")
     log = AuditLog(_engine(db))
     if output is None:
-        count = log.export(start, end, sys.stdout)
+        count = log.export(start_day, end_day, sys.stdout)
     else:
         with open(output, "w", encoding="utf-8") as fh:
-            count = log.export(start, end, fh)
+            count = log.export(start_day, end_day, fh)
     err.print(f"exported {count} audit records")
 
 
@@ -118,9 +162,10 @@ def alerts_decide(
     actor: ActorOption = None,
     db: DbOption = None,
 ) -> None:
-    """Decide an alert; every decision is audited."""
+    """Decide an alert; every decision is audited. With TAMIZ_API_FOUR_EYES=1 a clearance waits for approval."""
     _, _, cases, _ = _workflow(db)
-    alert = cases.decide(alert_id, _actor(actor), decision, reason, allow_list=allow_list, expires=date.fromisoformat(expires) if expires else None)
+    alert = cases.decide(alert_id, _actor(actor), decision, reason, allow_list=allow_list,
+                         expires=_day(expires, "--expires"))
     out.print(f"alert {alert.id}: {alert.status}")
 
 
@@ -152,12 +197,10 @@ def monitor_add(
     """Register customers for ongoing re-screening when lists change."""
     _, _, _, monitor = _workflow(db)
     if file is not None:
-        from tamiz.screen.batch import read_customers
-
-        count = monitor.add_many(read_customers(file), actor=_actor(actor))
+        count = monitor.add_many(list(_customers(file)), actor=_actor(actor))  # whole file checked first
     elif reference and name:
-        monitor.add(reference, name, schema=schema, dob=dob, country=country, id_number=id_number)
-        count = 1
+        count = monitor.add_many([{"reference": reference, "name": name, "schema": schema, "dob": dob,
+                                   "country": country, "id_number": id_number}], actor=_actor(actor))
     else:
         raise typer.BadParameter("give REFERENCE and --name, or --file")
     out.print(f"{count} customers registered; {monitor.count()} monitored in all")
@@ -181,7 +224,7 @@ def monitor_list(limit: Annotated[int, typer.Option()] = 100, db: DbOption = Non
     _, _, _, monitor = _workflow(db)
     customers = monitor.list(limit=limit)
     if as_json:
-        print_json([c.__dict__ for c in customers])
+        print_json([asdict(c) for c in customers])
         return
     for c in customers:
         out.print(f"{c.reference}\t{c.name}\t{c.schema}\t{c.dob or ''}\t{c.country or ''}", highlight=False)
