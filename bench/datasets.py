@@ -67,10 +67,15 @@ class ProbeSets:
 
 
 def _cached(name: str, paths: list[Path], build):
+    """Keyed by the list files and by the parsers' and model's code, so a parser fix is never
+    benchmarked on a parse made before it."""
     h = hashlib.sha256()
     for p in paths:
         st = p.stat()
         h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
+    code = REPO / "tamiz"
+    for p in sorted([code / "model.py", *(code / "sources").glob("*.py")]):
+        h.update(p.read_bytes())
     path = CACHE / f"{name}-{h.hexdigest()[:16]}.pickle"
     if path.exists():
         return pickle.loads(path.read_bytes())

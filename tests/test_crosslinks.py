@@ -152,3 +152,7 @@ def test_screen_side_lookup(tmp_path):
     others = also_on(screener, hit.id)
     assert others and all(o.split(":")[0] != hit.id.split(":")[0] for o in others)
     assert {screener.entities[o].dataset for o in others} == {"gb_hmt_sanctions", "un_sc_sanctions"} - {hit.datasets[0]}
+    # the hit itself shows every list it is on, in the JSON contract too
+    assert hit.also_on == others
+    assert sorted(hit.datasets) == ["gb_hmt_sanctions", "un_sc_sanctions"]
+    assert hit.to_dict()["also_on"] == others and sorted(hit.to_dict()["datasets"]) == sorted(hit.datasets)

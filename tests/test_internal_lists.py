@@ -109,6 +109,20 @@ def test_cli_load_with_format(tmp_path):
     assert json.loads(result.stdout)["entities"] == 2
     refused = CliRunner().invoke(app, ["lists", "load", "us_ofac_sdn", str(path), "--format", "internal", "--db", db])
     assert refused.exit_code == 1 and "official dataset" in refused.output
+    # audited like an official list: who landed which version from which file, and each
+    # screening against it names that version
+    hit = CliRunner().invoke(app, ["screen", "Cobalt Horizon Trading", "--dataset", DATASET, "--db", db, "--json"])
+    assert hit.exit_code == 0, hit.output
+    assert json.loads(hit.stdout)["results"][0]["id"] == f"{DATASET}:C-77"
+    from tamiz.audit import AuditLog
+
+    log = AuditLog(Store.open(db).engine)
+    (loaded,) = [r.payload for r in log.records(kind="list_load")]
+    assert loaded["dataset"] == DATASET and loaded["version"] == 1 and loaded["entities"] == 2
+    assert loaded["files"][0].startswith("internal.csv sha256:")
+    screens = [r.payload for r in log.records(kind="screen")]
+    assert screens and screens[-1]["list_versions"][DATASET]["version"] == 1
+    assert log.verify().ok
 
 
 @pytest.mark.parametrize(

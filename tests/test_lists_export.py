@@ -1,5 +1,6 @@
-"""`tamiz lists export`: every list loadable from ../shared goes out as FtM JSON lines and
-comes back through the FtM importer as identical entities (the full SDN is `slow`)."""
+"""`tamiz lists export`: every list loadable from ../shared, the hand-built fixtures of the
+formats with no real sample at hand, and a firm's own list go out of the store as FtM JSON
+lines and come back through the FtM importer as identical entities."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tamiz.cli.export import export
 from tamiz.sources import ftm
 from tamiz.sources.registry import parse_files
 from tamiz.store import Store
-from tests.conftest import LISTS, need
+from tests.conftest import LISTS, REPO, need
 
 # The command as the lead registers it: `lists_app.command("export")(export)`.
 cli = typer.Typer()
@@ -22,6 +23,19 @@ cli.command("export")(export)
 cli.command("noop")(lambda: None)  # a second command keeps "export" as a sub-command name
 
 SDN = [LISTS / "us_ofac_sdn" / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")]
+FIXTURES = REPO / "tests" / "fixtures"
+# A firm's own list (fictional parties, as in tests/test_internal_lists.py).
+INTERNAL_CSV = """id,name,schema,aliases,weak_aliases,birth_date,nationality,country,id_numbers,address,program,reason,listed_on,notes,linked_to
+P-001,Aurelio Vasquez Montenegro,Person,Aurelio Vasques,El Contador,1971-03,Mexico,MX,passport:G1234567;rfc:VAMA710314AB1,"Calle Falsa 123, Monterrey, Mexico",EXITED_FOR_CAUSE,structuring,2023-05-02,Exited after SAR,C-77
+C-77,Cobalt Horizon Trading FZE,Company,Cobalt Horizon General Trading,,,,ae,registration:FZE-449120,"Plot 12, Jebel Ali Free Zone",FRONT_COMPANY,named in enforcement news,2024-01,,P-001
+"""
+# Datasets loaded in another format than their registry's: name -> (format, files).
+BY_FORMAT = {
+    "us_ofac_cons_xml": ("ofac_xml", [LISTS / "us_ofac_consolidated" / "consolidated_2018-04-06.xml"]),
+    "us_ofac_sdn_advanced": ("ofac_advanced_xml", [FIXTURES / "ofac_sdn_advanced_handbuilt.xml"]),
+    "gb_hmt_conlist_2022": ("uk_conlist_2022", [FIXTURES / "uk_conlist_2022_from_2018.csv"]),
+    "os_zala": ("ftm", [LISTS / "opensanctions" / "zala_cluster.entities.ftm.json"]),
+}
 DATASETS = {
     "us_ofac_cons": [LISTS / "us_ofac_consolidated" / n for n in ("cons_prim.csv", "cons_add.csv", "cons_alt.csv", "cons_comments.csv")],
     "un_sc_sanctions": [LISTS / "un_sc" / "consolidated_2026-02-27.xml"],
@@ -29,20 +43,27 @@ DATASETS = {
     "ca_dfatd_sema_sanctions": [LISTS / "ca_sema" / "sema-lmes.xml"],
     "us_bis_denied": [LISTS / "us_bis_dpl" / "dpl.txt"],
     "us_trade_csl": [LISTS / "us_csl" / "consolidated_2025_trimmed.csv"],
+    "eu_fsf": [FIXTURES / "eu_fsf_handbuilt.xml"],
 }
 CSL_V1 = [LISTS / "us_csl" / "csl_2019_trimmed.csv"]
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> str:
-    for paths in [*DATASETS.values(), CSL_V1]:
+    for paths in [*DATASETS.values(), *(files for _, files in BY_FORMAT.values()), CSL_V1]:
         for p in paths:
             need(p)
-    path = str(tmp_path_factory.mktemp("export") / "tamiz.db")
+    base = tmp_path_factory.mktemp("export")
+    path = str(base / "tamiz.db")
+    internal = base / "exited.csv"
+    internal.write_text(INTERNAL_CSV, encoding="utf-8")
     store = Store.open(path)
     store.load(parse_files("us_trade_csl", CSL_V1))  # v1, so the export must pick the current v2
     for name, paths in DATASETS.items():
         store.load(parse_files(name, paths))
+    for name, (fmt, paths) in BY_FORMAT.items():
+        store.load(parse_files(name, paths, format=fmt))
+    store.load(parse_files("acme_exited_customers", [internal], format="internal"))
     store.close()
     return path
 
@@ -64,14 +85,13 @@ def _round_trip(db: str, dataset: str, tmp_path: Path) -> None:
     assert not back.warnings
 
 
-@pytest.mark.parametrize("dataset", list(DATASETS))
+@pytest.mark.parametrize("dataset", [*DATASETS, *BY_FORMAT, "acme_exited_customers"])
 def test_export_reimports_identically(db, dataset, tmp_path):
     _round_trip(db, dataset, tmp_path)
 
 
-@pytest.mark.slow
 def test_export_sdn_reimports_identically(tmp_path):
-    """The full SDN (8,976 parties, about a minute): run with `-m slow`."""
+    """The full SDN (8,976 parties, 3,408 links; about 10 s)."""
     db = str(tmp_path / "sdn.db")
     Store.open(db).load(parse_files("us_ofac_sdn", [need(p) for p in SDN]))
     _round_trip(db, "us_ofac_sdn", tmp_path)

@@ -101,3 +101,43 @@ def test_parse_files_dispatches_to_the_registered_parser(tmp_path: Path, monkeyp
     assert parsed.dataset == "un_test"
     assert len(parsed.entities) == 709 + 305  # INDIVIDUAL + ENTITY records in the file
     assert all(e.id.startswith("un_test:") for e in parsed.entities)
+
+
+def test_collections_select_datasets_in_screening(tmp_path: Path) -> None:
+    """`sanctions`, `us` and `default` pick their loaded datasets in `tamiz screen`; a firm's
+    own list belongs to `default` only; a DPL party is not found through `sanctions`."""
+    from typer.testing import CliRunner
+
+    from tamiz.cli.main import app
+    from tamiz.sources import internal
+    from tamiz.store import Store
+
+    own = tmp_path / "own.csv"
+    own.write_text("id,name,schema\nX-1,Cobalt Horizon Trading FZE,Company\n", encoding="utf-8")
+    db = str(tmp_path / "lists.db")
+    with Store.open(db) as store:
+        store.load(parse_files("un_sc_sanctions", [need(LISTS / "un_sc" / "consolidated_2026-02-27.xml")]))
+        dpl = parse_files("us_bis_denied", [need(LISTS / "us_bis_dpl" / "dpl.txt")])
+        store.load(dpl)
+        store.load(internal.parse([own], "acme_watch"))
+    target = dpl.entities[0]
+
+    def screen(name: str, *collections: str) -> dict:
+        args = ["screen", name, "--db", db, "--json", "--limit", "3"]
+        for c in collections:
+            args += ["--dataset", c]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def used(data: dict) -> list[str]:
+        return sorted(d["name"] for d in data["datasets"])
+
+    assert used(screen(target.caption, "us")) == ["us_bis_denied"]
+    assert used(screen(target.caption, "sanctions")) == ["un_sc_sanctions"]
+    assert used(screen(target.caption, "default")) == ["acme_watch", "un_sc_sanctions", "us_bis_denied"]
+    assert used(screen(target.caption, "sanctions", "acme_watch")) == ["acme_watch", "un_sc_sanctions"]
+    assert screen(target.caption, "us")["results"][0]["id"] == target.id
+    assert target.id not in [r["id"] for r in screen(target.caption, "sanctions")["results"]]
+    unknown = CliRunner().invoke(app, ["screen", "x", "--db", db, "--dataset", "no_such_group"])
+    assert unknown.exit_code == 1 and "no_such_group" in unknown.stderr

@@ -25,6 +25,9 @@ def test_counts_reconcile():
     dobs = sum(len((r.findtext("DateOfBirth") or "").split(" or ")) for r in records if (r.findtext("DateOfBirth") or "").strip())
     assert parsed.stats["birth_dates"] + parsed.stats["unparsed"] == dobs
     assert parsed.stats["names"] == sum(len(e.names) for e in parsed.entities)
+    # one name per record plus each comma-separated alias (no alias of this file holds a comma)
+    aliases = sum(len(r.findtext("Aliases").split(", ")) for r in records if (r.findtext("Aliases") or "").strip())
+    assert parsed.stats["names"] == len(records) + aliases == 1369 + 156
 
 
 def test_record_fields():

@@ -73,3 +73,26 @@ def test_dpl_wrong_format(tmp_path):
     bad.write_text("Name,Street\nx,y\n")
     with pytest.raises(SourceError, match="dpl.txt"):
         bis_dpl.parse([bad], "us_bis_denied")
+
+
+def test_dpl_other_names_in_the_name_column_become_aliases():
+    parsed = bis_dpl.parse([need(DPL)], "us_bis_denied")
+    by_caption = {e.caption: e for e in parsed.entities}
+
+    def names(caption: str) -> list[tuple[str, str]]:
+        return [(n.full, n.kind.value) for n in by_caption[caption].names]
+
+    assert names("FUYI SUN A/K/A FRANK SUN") == [("FUYI SUN", "primary"), ("FRANK SUN", "alias")]
+    assert names("SIBERIAN AIRLINES D/B/A S7 AIRLINES") == [("SIBERIAN AIRLINES", "primary"), ("S7 AIRLINES", "alias")]
+    assert names("PEARL (A.K.A. NEI-CHIEN CHU) LI") == [("PEARL LI", "primary"), ("NEI-CHIEN CHU", "alias")]
+    assert names("SAMMY (IHSAN MEDHAT) ELASHI") == [("SAMMY ELASHI", "primary"), ("IHSAN MEDHAT ELASHI", "alias")]
+    assert names("APPLIED SYSTEMS METHODS AND TECHNOLOGY (ASMAT)")[1] == ("ASMAT", "alias")
+    assert names("ADT ANALOG AND DIGITAL TECHNIK") == [("ADT ANALOG AND DIGITAL TECHNIK", "primary")]
+    assert by_caption["FUYI SUN A/K/A FRANK SUN"].id == "us_bis_denied:fuyi-sun-a-k-a-frank-sun"  # ids stay put
+    # every name column is one primary name; the extra names are counted
+    rows = list(csv.DictReader(open(DPL, encoding="utf-8", newline=""), delimiter="\t"))
+    marked = {" ".join(r["Name"].split()) for r in rows if "(" in r["Name"] or "/" in r["Name"]}
+    extra = sum(len(e.names) - 1 for e in parsed.entities)
+    assert extra == len(marked) == 9
+    assert parsed.stats["names"] == len(parsed.entities) + extra
+    assert all(sum(n.kind.value == "primary" for n in e.names) == 1 for e in parsed.entities)

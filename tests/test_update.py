@@ -307,3 +307,44 @@ def test_un_list_update_2020_then_2026_records_the_delta(server: ListServer, sto
     assert {e.id for e in delta.removed} == old_ids - new_ids
     assert delta.added and delta.removed
     assert (second.added, second.removed) == (len(delta.added), len(delta.removed))
+
+
+def test_refused_update_keeps_serving_v1_and_says_so_in_status_and_readyz(
+    sdn_store: Store, server: ListServer, tmp_path: Path
+) -> None:
+    """The operator's view of a shrunken download: `lists update` refuses it, `lists status`
+    and the API's /readyz name the failure, and the API keeps screening against v1."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from tamiz.api import ApiSettings, create_app
+    from tamiz.cli.main import app
+
+    sdn = server.root / "SDN.CSV"
+    rows = [ln for ln in sdn.read_bytes().split(b"\r\n") if ln[:1].isdigit()]
+    sdn.write_bytes(b"\r\n".join([*rows[:100], b"\x1a"]))
+    db = str(tmp_path / "lists.db")
+    runner = CliRunner()
+    result = runner.invoke(app, ["lists", "update", SDN, "--db", db])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output  # refused, not failed: nothing is broken
+    assert f"{SDN}: refused" in said and "100 entities" in said and "v1 stays current" in said
+    assert f"list {SDN} v1, publication date unknown, {SDN_ROWS} entities" in said
+    assert_v1_current(sdn_store)
+
+    status = json.loads(runner.invoke(app, ["lists", "status", "--db", db, "--json"]).stdout)
+    (sdn_status,) = status
+    assert sdn_status["version"] == 1 and "v1 stays current" in sdn_status["fetch"]["last_error"]
+    table = " ".join(runner.invoke(app, ["lists", "status", "--db", db]).output.split())
+    assert "FAILED" in table and "stays current" in table
+
+    with TestClient(create_app(ApiSettings(db_url=f"sqlite:///{db}", reload_interval=0))) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert [(d["name"], d["version"]) for d in body["datasets"]] == [(SDN, 1)]
+        assert "v1 stays current" in body["fetch"][SDN]["last_error"]
+        hits = client.post("/match/default", json={"queries": {"q": {"schema": "Person", "properties": {
+            "name": ["Nemesio Oseguera Cervantes"]}}}})
+        assert hits.status_code == 200, hits.text
+        assert hits.json()["responses"]["q"]["results"][0]["id"] == "us_ofac_sdn:17674"

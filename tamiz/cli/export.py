@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tamiz.cli.common import DbOption, err, friendly_errors
+from tamiz.cli.common import DbOption, err, friendly_errors, warn_freshness
 
 
 @friendly_errors
@@ -49,3 +49,6 @@ def export(
             tmp.unlink(missing_ok=True)
             raise StoreError(f"{out_file}: cannot write export: {exc.strerror or exc}") from exc
     err.print(f"exported {dataset} v{info.version}: {len(entities)} entities, {count} FtM lines", highlight=False)
+    from tamiz.screen.freshness import dataset_status
+
+    warn_freshness([dataset_status(info)])

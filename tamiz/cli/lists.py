@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json
+from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json, warn_freshness
 from tamiz.cli.export import export
 
 lists_app = typer.Typer(no_args_is_help=True)
@@ -19,6 +19,13 @@ def _store(db: str | None):
     from tamiz.store import Store
 
     return Store.open(db)
+
+
+def _freshness(store, datasets: set[str] | None = None) -> None:
+    """Name the current version of each dataset (all, or those given), warning when stale."""
+    from tamiz.screen.freshness import dataset_status
+
+    warn_freshness([dataset_status(v) for v in store.datasets() if datasets is None or v.dataset in datasets])
 
 
 @lists_app.command("load")
@@ -56,6 +63,7 @@ def load(
         "stats": parsed.stats,
         "warnings": parsed.warnings,
     }
+    _freshness(store, {dataset})
     if as_json:
         print_json(summary)
         return
@@ -78,6 +86,7 @@ def update(
     as_json: JsonOption = False,
 ) -> None:
     """Download the current lists from their official URLs and land new versions."""
+    from tamiz.errors import TamizError
     from tamiz.sources.update import update_datasets
 
     store = _store(db)
@@ -95,6 +104,10 @@ def update(
         for m in monitoring:
             out.print(f"monitoring {m['dataset']} v{m['version']}: {m['customers']} customers re-screened "
                       f"against {m['delta_entities']} changed parties, {m['alerts_opened']} new alerts", highlight=False)
+    try:
+        _freshness(store, {o.dataset for o in outcomes})
+    except TamizError as exc:  # the outcomes above already say the store is unreadable
+        err.print(f"[yellow]warning:[/] cannot read the current list versions: {exc}", highlight=False)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 
@@ -108,12 +121,18 @@ def watch(
     db: DbOption = None,
 ) -> None:
     """Keep lists current: update now, then every interval."""
+    from tamiz.errors import TamizError
     from tamiz.sources.update import watch as watch_loop
 
     seconds = parse_interval(every)
 
     def report(outcome) -> None:
         out.print(f"{outcome.dataset}: {outcome.status} {outcome.message}", highlight=False)
+        try:  # a watcher outlives database outages: the outcome above already says so
+            with _store(db) as store:
+                _freshness(store, {outcome.dataset})
+        except TamizError:
+            pass
         if outcome.status == "updated":
             for m in _monitor_after_update(_store(db), [outcome.dataset]):
                 out.print(f"monitoring {m['dataset']}: {m['alerts_opened']} new alerts", highlight=False)
@@ -227,13 +246,20 @@ def diff(
     as_json: JsonOption = False,
 ) -> None:
     """What changed between two versions: added, removed and changed parties."""
+    from tamiz.screen.freshness import dataset_status
     from tamiz.store.diff_report import delta_to_dict, render_diff
 
-    delta = _store(db).delta(dataset, from_version, to_version)
+    store = _store(db)
+    delta = store.delta(dataset, from_version, to_version)
+    compared = [dataset_status(v) for v in store.versions(dataset) if v.version in (delta.from_version, delta.to_version)]
     if as_json:
-        print_json(delta_to_dict(delta))
+        print_json({**delta_to_dict(delta), "versions": [s.to_dict() for s in compared]})
     else:
+        for s in compared:
+            out.print(f"v{s.version}: published {s.published or 'unknown'}, loaded {s.loaded_at[:16].replace('T', ' ')} UTC, "
+                      f"{s.entity_count} entities", highlight=False, markup=False)
         out.print(render_diff(delta), highlight=False, markup=False)
+    _freshness(store, {dataset})
 
 
 @lists_app.command("show")
@@ -247,9 +273,11 @@ def show(
     from tamiz.cli.render import entity_text
     from tamiz.errors import TamizError
 
-    entity = _store(db).entity(entity_id)
+    store = _store(db)
+    entity = store.entity(entity_id)
     if entity is None:
         raise TamizError(f"no entity {entity_id!r} in the current list versions")
+    _freshness(store, {entity.dataset})
     if as_json:
         print_json(entity.to_dict())
     else:

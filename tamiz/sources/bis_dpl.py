@@ -5,6 +5,12 @@ order/address, so rows are grouped by the exact name: one entity per denied
 party, id `<dataset>:<slug of the name>`. Implausible `Last_Update` values
 (real typos such as 2922-09-01 and 3017-08-22) keep their row and are flagged
 in `unparsed` and the warnings instead of failing the file.
+
+The Name column sometimes carries other names: "FUYI SUN A/K/A FRANK SUN",
+"SIBERIAN AIRLINES D/B/A S7 AIRLINES", "PEARL (A.K.A. NEI-CHIEN CHU) LI",
+"SAMMY (IHSAN MEDHAT) ELASHI", "APPLIED SYSTEMS ... (ASMAT)": each becomes an
+alias, and the primary name is the one left without them. The caption (and
+the id) keep the column verbatim.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ def parse(paths: Sequence[Path], dataset: str) -> ParsedList:
             entity.id, n = f"{base}-{n}", n + 1
         seen.add(entity.id)
     stats["entries"] = len(entities)
-    stats["names"] = len(entities)
+    stats["names"] = sum(len(e.names) for e in entities)
     stats["addresses"] = sum(len(e.addresses) for e in entities)
     stats["identifiers"] = 0
     stats["unparsed"] = sum(len(e.unparsed) for e in entities)
@@ -87,9 +93,40 @@ def plausible(iso: str | None, future_years: int = 1, today: date | None = None)
     return 1900 <= year <= (today or date.today()).year + future_years
 
 
+_AKA = re.compile(r"\s+(A/K/A|A\.K\.A\.?|AKA|D/B/A|DBA|F/K/A|F\.K\.A\.?|FKA)\s+", re.I)
+_PAREN = re.compile(r"\s*\(([^()]+)\)\s*")
+_PAREN_AKA = re.compile(r"^(A/K/A|A\.K\.A\.?|AKA|D/B/A|DBA|F/K/A|F\.K\.A\.?|FKA)\s+", re.I)
+
+
+def _kind(marker: str) -> NameKind:
+    return NameKind.PREVIOUS if marker.upper().replace(".", "").replace("/", "").startswith("FKA") else NameKind.ALIAS
+
+
+def split_names(raw: str) -> list[Name]:
+    """The primary name and the other names written into one Name column."""
+    parts = _AKA.split(raw)  # [name, marker, name, marker, name ...]
+    head, others = parts[0], [(parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
+    aliases: list[Name] = []
+    paren = _PAREN.search(head)
+    if paren:
+        inner, after = paren.group(1).strip(), head[paren.end():].strip()
+        head = " ".join(f"{head[:paren.start()]} {after}".split())
+        marker = _PAREN_AKA.match(inner)
+        if marker:  # "PEARL (A.K.A. NEI-CHIEN CHU) LI": the other name is whole
+            aliases.append(Name(inner[marker.end():].strip(), _kind(marker.group(1))))
+        else:  # "SAMMY (IHSAN MEDHAT) ELASHI": the given names stand in; "ACME (ASMAT)": another name
+            aliases.append(Name(f"{inner} {after}".strip() if after and " " not in after else inner, NameKind.ALIAS))
+    if not head.strip():  # nothing outside the brackets: the column is the name
+        return [Name(raw, NameKind.PRIMARY)]
+    names = [Name(head.strip(), NameKind.PRIMARY)]
+    names += [Name(n.strip(), _kind(m)) for m, n in others if n.strip()]
+    names += [a for a in aliases if a.full and a.full != head]
+    return names
+
+
 def _entity(name: str, recs: list[dict[str, str]], dataset: str, stats: Counter[str], warnings: list[str]) -> Entity:
     e = Entity(id=f"{dataset}:{slugify(name) or 'x'}", dataset=dataset, schema="LegalEntity", caption=name,
-               names=[Name(name, NameKind.PRIMARY)])
+               names=split_names(name))
     props: dict[str, list[str]] = {}
 
     def prop(key: str, value: str | None) -> None:
