@@ -81,8 +81,10 @@ def test_monitoring_alerts_on_newly_listed_party(sdn_files, tmp_path):
     sdn.write_bytes(row + sdn.read_bytes())
     loaded = json.loads(invoke("lists", "load", "us_ofac_sdn", *[str(release / f.name) for f in sdn_files], "--json").stdout)
     assert loaded["version"] == 2
-    runs = json.loads(invoke("monitor", "run", "--json").stdout)
+    ran = invoke("monitor", "run", "--json")
+    runs = json.loads(ran.stdout)
     assert runs == [{"dataset": "us_ofac_sdn", "version": 2, "delta_entities": 1, "customers": 2, "alerts_opened": 1}]
+    assert "list us_ofac_sdn v2" in ran.stderr  # the version re-screened against, named on stderr
     alerts = json.loads(invoke("alerts", "list", "--json").stdout)
     assert [(a["reference"], a["entity_id"]) for a in alerts if a["reference"] == "cust-7"] == [("cust-7", "us_ofac_sdn:99999991")]
     assert not [a for a in alerts if a["reference"] == "cust-8"]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json
+from tamiz.cli.common import DbOption, JsonOption, err, friendly_errors, out, print_json, warn_freshness
 
 audit_app = typer.Typer(no_args_is_help=True)
 alerts_app = typer.Typer(no_args_is_help=True)
@@ -260,6 +260,10 @@ def monitor_run(
 
     store = Store.open(db)
     runs = run_monitoring(store, datasets, deliver=False)
+    # The list versions the customers were re-screened against, on stderr (stale ones warned).
+    from tamiz.screen.freshness import dataset_status
+
+    warn_freshness([dataset_status(v) for v in store.datasets() if not datasets or v.dataset in datasets])
     if not as_json:
         for r in runs:
             out.print(f"{r['dataset']}: {r['delta_entities']} changed parties, {r['customers']} customers, "
