@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tamiz.audit.testing import backends, private_database
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 DATA = SHARED / "data"
@@ -51,3 +53,11 @@ def tamiz_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("TAMIZ_HOME", str(home))
     monkeypatch.delenv("TAMIZ_DB", raising=False)
     return home
+
+
+@pytest.fixture(params=backends())
+def db_url(request, tmp_path):
+    """A private empty database on each backend under test: SQLite, and PostgreSQL when configured.
+    A module needing the database filled its own way defines its own `db_url`."""
+    with private_database(request.param, tmp_path) as url:
+        yield url

@@ -184,6 +184,8 @@ def test_every_endpoint_needs_its_role(api: Api, tmp_path: Path) -> None:
         ("admin", upload),
         ("admin", call("GET", "/audit/verify")),
         ("admin", call("GET", "/audit/export")),
+        ("admin", call("GET", "/admin/policy")),
+        ("admin", call("PUT", "/admin/policy", json={"four_eyes": True})),
     ]
     for role, request in endpoints:
         anonymous = request({})
@@ -209,6 +211,40 @@ def test_every_endpoint_needs_its_role(api: Api, tmp_path: Path) -> None:
     # Probes and the docs stay open.
     assert api.client.get("/healthz").status_code == 200 and api.client.get("/docs").status_code == 200
     assert api.client.get("/readyz").status_code == 200
+
+
+def test_only_admin_stores_the_four_eyes_policy_and_it_is_audited(api: Api) -> None:
+    from tamiz.audit import AuditLog
+    from tamiz.cases import CaseManager
+
+    for role in (None, "screener", "analyst", "approver"):
+        refused = api.client.put("/admin/policy", headers=api.as_(role), json={"four_eyes": False})
+        assert refused.status_code == (401 if role is None else 403), (role, refused.text)
+    admin = api.as_("admin")
+    before = api.client.get("/admin/policy", headers=admin).json()
+    assert before["forced_by_env"] is True and before["four_eyes"] is True  # this service runs with four-eyes
+    with Store.open(db_url(api.home)) as store:
+        audit = AuditLog(store.engine)
+        other = CaseManager(store.engine, audit)  # another process's view: no TAMIZ_API_FOUR_EYES
+        first_seq = audit.count() + 1
+        for value in (not before["stored"], before["stored"]):
+            r = api.client.put("/admin/policy", headers=admin, json={"four_eyes": value})
+            assert r.status_code == 200, r.text
+            assert r.json()["changed"] and r.json()["stored"] is value and r.json()["updated_by"] == api.actors["admin"]
+            assert other.four_eyes() is value  # stored in the database, seen at once by every process
+        again = api.client.put("/admin/policy", headers=admin, json={"four_eyes": before["stored"]}).json()
+        assert again["changed"] is False
+        changes = [(r.actor, r.payload["old"], r.payload["new"]) for r in audit.records(kind="admin", first_seq=first_seq)
+                   if r.payload["action"] == "policy_changed"]
+    assert changes == [(api.actors["admin"], before["stored"], not before["stored"]),
+                       (api.actors["admin"], not before["stored"], before["stored"])]
+    assert api.client.put("/admin/policy", headers=admin, json={"four_eyes": "maybe"}).status_code == 422
+    assert api.client.put("/admin/policy", headers=admin, json={}).status_code == 422
+    # Stored off, the service's own TAMIZ_API_FOUR_EYES still holds a clearance for approval.
+    assert api.client.put("/admin/policy", headers=admin, json={"four_eyes": False}).status_code == 200
+    alert = alert_for(api, "POLICY-1")
+    assert decide(api, alert["id"]).json()["status"] == "pending_approval"
+    assert api.client.get("/audit/verify", headers=admin).json()["ok"] is True
 
 
 def test_audit_verify_and_export(api: Api) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
 from tamiz.audit import AuditLog
 from tamiz.audit.migrate import create_all
-from tamiz.audit.testing import backends, private_database
 from tamiz.cases import CaseError, CaseManager, FourEyesViolation
 from tamiz.cases.tables import AllowListRow
 from tamiz.model import Entity, FuzzyDate, Name, NameKind
@@ -35,12 +34,6 @@ def _hit(entity: Entity, score: float = 0.93) -> dict:
 
 OTHER = {"id": "us_ofac_sdn:77", "caption": "KHALIL TRADING", "score": 0.55, "match": False,
          "datasets": ["us_ofac_sdn"], "explanation": "weak", "fingerprint": "f" * 64}
-
-
-@pytest.fixture(params=backends())
-def db_url(request, tmp_path):
-    with private_database(request.param, tmp_path) as url:
-        yield url
 
 
 @pytest.fixture

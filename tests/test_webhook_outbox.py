@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from tamiz.audit import AuditLog
 from tamiz.audit.migrate import create_all, current, differences, upgrade
-from tamiz.audit.testing import backends, private_database
 from tamiz.cases import CaseManager, Monitor, Webhooks
 from tamiz.cases.monitor_runs import run_monitoring
 from tamiz.cases.tables import WebhookOutbox
@@ -20,12 +19,6 @@ from tamiz.cli.main import app
 from tamiz.sources.base import ParsedList
 from tamiz.store import Store
 from tamiz.store.engine import make_engine
-
-
-@pytest.fixture(params=backends())
-def db_url(request, tmp_path):
-    with private_database(request.param, tmp_path) as url:
-        yield url
 
 
 @pytest.fixture
@@ -129,7 +122,7 @@ def test_migration_0002_adds_the_outbox_to_a_0001_database(db_url):
     try:
         assert "webhook_outbox" not in inspect(engine).get_table_names()
         upgrade(db_url)
-        assert current(db_url) == "0002" and differences(engine) == []
+        assert current(db_url) >= "0002" and differences(engine) == []  # head: 0002 or a later revision
         with engine.connect() as conn:
             assert conn.execute(select(WebhookOutbox)).all() == []
     finally:

@@ -31,7 +31,8 @@ class ApiSettings:
     # one thread per process is fastest; admitted requests queue for it in
     # order while the event loop stays free to accept, shed and answer probes.
     screen_threads: int = 1
-    # Clearing an alert as a false positive waits for a second person's approval.
+    # Four-eyes for this service even if the database's stored policy (`tamiz alerts policy`,
+    # PUT /admin/policy) is off; it cannot lift a stored rule.
     four_eyes: bool = False
 
     @classmethod

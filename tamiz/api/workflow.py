@@ -1,4 +1,4 @@
-"""The compliance workflow over HTTP: alerts and decisions, monitoring, list loads, the audit log.
+"""The compliance workflow over HTTP: alerts and decisions, the four-eyes policy, monitoring, list loads, the audit log.
 
 Each route names the role it needs (see `tamiz.api.access`); decisions and
 approvals carry the caller's key owner as actor, so four-eyes compares
@@ -29,6 +29,7 @@ from tamiz.api.workflow_models import (
     CustomersIn,
     DecisionRequest,
     MonitorRunRequest,
+    PolicyRequest,
     ReviewRequest,
     UpdateRequest,
     WebhookRequest,
@@ -144,6 +145,22 @@ def reject(request: Request, alert_id: AlertId, body: ReviewRequest) -> JSONResp
     get_alert(svc, alert_id)
     alert = svc.cases.reject(alert_id, access.actor(request), body.reason)
     return JSONResponse({**alert_json(alert), "history": history(svc, alert_id)})
+
+
+# -- policy ------------------------------------------------------------------------------
+
+
+@router.get("/admin/policy", tags=["admin"], dependencies=[access.NeedAdmin])
+def get_policy(request: Request) -> JSONResponse:
+    """The stored workflow policy, and whether this service's TAMIZ_API_FOUR_EYES adds four-eyes (admin)."""
+    return JSONResponse(services(request).cases.policy.get().to_dict())
+
+
+@router.put("/admin/policy", tags=["admin"], dependencies=[access.NeedAdmin])
+def set_policy(request: Request, body: PolicyRequest) -> JSONResponse:
+    """Store the four-eyes rule for every process on this database; audited with who, old and new (admin)."""
+    before, after = services(request).cases.policy.set_four_eyes(access.actor(request), body.four_eyes)
+    return JSONResponse({**after.to_dict(), "changed": after != before})
 
 
 # -- monitoring --------------------------------------------------------------------------

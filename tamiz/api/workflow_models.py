@@ -1,4 +1,4 @@
-"""Request bodies of the compliance workflow endpoints (alerts, monitoring, lists)."""
+"""Request bodies of the compliance workflow endpoints (alerts, policy, monitoring, lists)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ class DecisionRequest(BaseModel):
 
 class ReviewRequest(BaseModel):
     reason: str = Field(default="", max_length=4000)
+
+
+class PolicyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"four_eyes": True}})
+    four_eyes: bool = Field(description="A false-positive clearance closes only once a different person approves it")
 
 
 class CustomerIn(BaseModel):

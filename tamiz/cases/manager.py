@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from tamiz.audit import AuditLog
 from tamiz.cases.alerts import DECISIONS, OPEN_STATES, Alert, AllowEntry, CaseError, FourEyesViolation
 from tamiz.cases.hits import HitView, view
+from tamiz.cases.policy import PolicyStore
 from tamiz.cases.tables import AlertRow, AllowListRow, DecisionRow
 from tamiz.config import DEFAULT_THRESHOLD
 from tamiz.store.engine import write_connection
@@ -43,9 +44,11 @@ def _entry(row: Any) -> AllowEntry:
 class CaseManager:
     """Opens alerts for hits and records what analysts decide about them.
 
-    With `four_eyes=True`, clearing an alert as a false positive only asks for
-    approval; a different person must `approve` it before it closes (and before
-    any allow-list entry takes effect).
+    Under the four-eyes rule, clearing an alert as a false positive only asks
+    for approval; a different person must `approve` it before it closes (and
+    before any allow-list entry takes effect). The rule is the database's stored
+    policy (`policy.set_four_eyes`), read at every decision; `four_eyes=True`
+    (the process's TAMIZ_API_FOUR_EYES) can only add to it.
     """
 
     def __init__(self, engine: Engine, audit: AuditLog, threshold: float = DEFAULT_THRESHOLD,
@@ -53,7 +56,11 @@ class CaseManager:
         self.engine = engine
         self.audit = audit
         self.threshold = threshold
-        self.four_eyes = four_eyes
+        self.policy = PolicyStore(engine, audit, forced_four_eyes=four_eyes)
+
+    def four_eyes(self) -> bool:
+        """Whether a clearance made now would wait for approval (stored policy or this process's env)."""
+        return self.policy.get().four_eyes
 
     # -- opening -------------------------------------------------------------------
 
@@ -163,7 +170,8 @@ class CaseManager:
             if row.status not in OPEN_STATES:
                 raise CaseError(f"alert {alert_id} is already closed ({row.decision})")
             values: dict[str, Any] = dict(decision=decision, reason=reason, decided_by=actor, decided_at=now)
-            pending = decision == "false_positive" and self.four_eyes
+            # Read under the audit lock, as policy changes are made: no decision slips past a change.
+            pending = decision == "false_positive" and self.policy.get(conn).four_eyes
             if decision == "escalate":
                 values["status"] = "escalated"
             elif pending:

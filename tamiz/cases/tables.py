@@ -1,4 +1,4 @@
-"""Tables of the case room: alerts, decisions, allow-list, monitoring, webhooks.
+"""Tables of the case room: alerts, decisions, allow-list, policy, monitoring, webhooks.
 
 Portable between SQLite and PostgreSQL. "At most one open alert per
 (reference, entity)" is enforced by the database: `open_key` holds
@@ -71,6 +71,21 @@ class AllowListRow(Base):
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)  # expired | entity_changed | replaced
+
+
+class WorkflowSetting(Base):
+    """One stored workflow policy (e.g. `four_eyes`): every process reads it here, so none can bypass it.
+
+    Changes are made only through `tamiz.cases.policy`, which audits who changed what from what.
+    """
+
+    __tablename__ = "workflow_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the change's audit record
 
 
 class MonitoredCustomer(Base):

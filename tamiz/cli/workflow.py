@@ -36,7 +36,7 @@ def _actor(actor: str | None) -> str:
 
 
 def four_eyes() -> bool:
-    """The deployment's four-eyes rule, from the variable `tamiz serve` reads: the terminal cannot bypass it."""
+    """TAMIZ_API_FOUR_EYES, as `tamiz serve` reads it: it can add the rule to the stored policy, never lift it."""
     return os.environ.get("TAMIZ_API_FOUR_EYES", "0").strip().lower() not in ("", "0", "false", "no")
 
 
@@ -162,7 +162,7 @@ def alerts_decide(
     actor: ActorOption = None,
     db: DbOption = None,
 ) -> None:
-    """Decide an alert; every decision is audited. With TAMIZ_API_FOUR_EYES=1 a clearance waits for approval."""
+    """Decide an alert; every decision is audited. Under four-eyes (`tamiz alerts policy`) a clearance waits for approval."""
     _, _, cases, _ = _workflow(db)
     alert = cases.decide(alert_id, _actor(actor), decision, reason, allow_list=allow_list,
                          expires=_day(expires, "--expires"))
@@ -176,6 +176,37 @@ def alerts_approve(alert_id: Annotated[int, typer.Argument()], actor: ActorOptio
     _, _, cases, _ = _workflow(db)
     alert = cases.approve(alert_id, _actor(actor))
     out.print(f"alert {alert.id}: {alert.status}")
+
+
+@alerts_app.command("policy")
+@friendly_errors
+def alerts_policy(
+    four_eyes_rule: Annotated[bool | None, typer.Option(
+        "--four-eyes/--no-four-eyes", help="Store the rule: a clearance needs a second person's approval.")] = None,
+    actor: ActorOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the workflow policy stored in the database, or change it (audited: who, old, new)."""
+    _, _, cases, _ = _workflow(db)
+    policy = cases.policy.get()
+    if four_eyes_rule is not None:
+        before, policy = cases.policy.set_four_eyes(_actor(actor), four_eyes_rule)
+        if policy != before:
+            err.print(f"four-eyes: {'on' if before.stored_four_eyes else 'off'} -> "
+                      f"{'on' if policy.stored_four_eyes else 'off'} (audited)", highlight=False)
+    if as_json:
+        print_json(policy.to_dict())
+        return
+    line = f"four-eyes: {'on' if policy.four_eyes else 'off'} (stored: {'on' if policy.stored_four_eyes else 'off'}"
+    if policy.updated_by:
+        line += f", set by {policy.updated_by} at {policy.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+    if policy.forced_four_eyes:
+        line += "; TAMIZ_API_FOUR_EYES=1 adds it for this process"
+    out.print(line + ")", highlight=False, markup=False, soft_wrap=True)
+    if policy.forced_four_eyes and not policy.stored_four_eyes:
+        err.print("note: only this process's environment demands four-eyes, other processes do not; "
+                  "store it with --four-eyes", highlight=False, soft_wrap=True)
 
 
 # -- monitoring ------------------------------------------------------------------------

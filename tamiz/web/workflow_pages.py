@@ -103,7 +103,7 @@ def alerts_page(
     return page(request, "alerts.html", items=items, form={"status": status, "reference": reference},
                 statuses_filter=STATUSES, decisions=DECISIONS, offset=offset, page_size=PAGE_SIZE,
                 more=len(found) > offset + PAGE_SIZE, done=done, problem=problem, today=date.today().isoformat(),
-                can_approve=session.can(request, "approver"), four_eyes=cases.four_eyes,
+                can_approve=session.can(request, "approver"), four_eyes=cases.four_eyes(),
                 runs=request.app.state.services.monitor.recent_runs(3))
 
 
