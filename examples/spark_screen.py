@@ -35,13 +35,15 @@ def main() -> None:
     ap.add_argument("--db", help="The list store (SQLAlchemy URL or SQLite path); default TAMIZ_DB.")
     ap.add_argument("--master", help="Spark master; default: spark-submit's, else local[*].")
     ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--format", choices=["csv", "jsonl", "parquet"], default=None,
+                    help="Output format when the output's extension does not say (e.g. a folder 'out/').")
     args = ap.parse_args()
 
     spark = spark_session(args.master, app_name="tamiz-example")
     try:
         if args.input and args.output:
             summary = tamiz.spark.run_spark_batch(args.input, args.output, db=args.db, spark=spark,
-                                                  threshold=args.threshold)
+                                                  threshold=args.threshold, out_format=args.format)
             print(json.dumps(summary.to_dict(), indent=2, default=str))
             return
         df = spark.createDataFrame(DEMO)

@@ -1,7 +1,8 @@
-"""Two `tamiz serve` replicas on one PostgreSQL: both pick up a list update, the audit chain holds.
+"""Two `tamiz serve` replicas on one PostgreSQL: a list update through one reaches both, the audit chain holds.
 
 Each replica has its own cache folder, as on separate machines, so each builds
-its own index for each list version; they share only the database.
+its own index for each list version; they share only the database: lists, API
+keys, monitored customers, alerts and the audit log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from conftest import LISTS, need
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+
 from tamiz.api.ready import wait_until_ready
 
 PG_URL = os.environ.get("TAMIZ_TEST_PG_URL")
@@ -73,7 +75,7 @@ def _cli(*args: str) -> list[str]:
 
 
 class Replica:
-    def __init__(self, name: str, db: str, home: Path):
+    def __init__(self, name: str, db: str, home: Path, key: str):
         self.name, self.port = name, _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "TAMIZ_HOME": str(home), "TAMIZ_CACHE": str(home / "cache"),
@@ -83,7 +85,7 @@ class Replica:
         self.proc = subprocess.Popen(
             _cli("serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db, "--reload-interval", "1",
                  "--log-level", "warning"), env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.client = httpx.Client(base_url=self.url, timeout=60)
+        self.client = httpx.Client(base_url=self.url, timeout=60, headers={"Authorization": f"Bearer {key}"})
 
     def wait_ready(self, seconds: float) -> None:
         try:
@@ -147,6 +149,7 @@ def _consistent(result: dict) -> int:
 
 def test_two_replicas_share_postgres_and_pick_up_a_list_update(pg_url, tmp_path):
     from tamiz.audit import AuditLog
+    from tamiz.auth import KeyStore
     from tamiz.screen.screener import load_default_snapshot
     from tamiz.store import Store
 
@@ -154,11 +157,12 @@ def test_two_replicas_share_postgres_and_pick_up_a_list_update(pg_url, tmp_path)
     store = Store.open(pg_url)
     load_default_snapshot(store)  # v1, landed once before the replicas start
     files = _sdn_version_files(tmp_path / "sdn_v2")
+    key_id, key = KeyStore(store.engine).create("ops", "admin")  # keys live in the shared database too
 
     replicas: list[Replica] = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        replicas.append(Replica(name, pg_url, tmp_path / name))
+        replicas.append(Replica(name, pg_url, tmp_path / name, key))
     try:
         for r in replicas:
             r.wait_ready(240)
@@ -167,14 +171,23 @@ def test_two_replicas_share_postgres_and_pick_up_a_list_update(pg_url, tmp_path)
         assert all(_consistent(b) == 1 for b in before)
         first = {name: _hit_ids(replicas[0].screen(name)) for name in NAMES}
         assert first["Saddam Hussein"] and not first["John Smith"]
+        for r in replicas:  # auth is on for every replica: the key came from the shared database
+            assert r.client.post("/screen", json={"name": "x"}, headers={"Authorization": ""}).status_code == 401
+        # A customer registered for monitoring through replica b.
+        added = replicas[1].client.post("/monitor/customers", json={"reference": "MON-1", "name": NEW_NAME,
+                                                                     "schema": "Organization"})
+        assert added.status_code == 200, added.text
 
         requests = 0
         with ThreadPoolExecutor(4) as pool:
-            # Concurrent screenings on both replicas while one of them lands the new version.
+            # Concurrent screenings on both replicas while replica a lands the new version (an admin upload).
             jobs = [pool.submit(r.screen, name) for _ in range(3) for r in replicas for name in NAMES]
-            load = subprocess.run(_cli("lists", "load", "us_ofac_sdn", *map(str, files), "--db", pg_url),
-                                  env=replicas[0].env, capture_output=True, text=True, timeout=300, check=False)
-            assert load.returncode == 0, load.stderr[-2000:]
+            uploads = [("files", (f.name, f.read_bytes(), "text/csv")) for f in files]
+            load = replicas[0].client.post("/admin/lists/us_ofac_sdn", files=uploads, timeout=300)
+            assert load.status_code == 200, load.text
+            landed = load.json()
+            assert landed["version"] == 2 and landed["created"] and landed["added"] == 1
+            assert landed["monitoring"] and landed["monitoring"][0]["alerts_opened"] == 1
             for job in jobs:
                 res = job.result()
                 _consistent(res)
@@ -198,6 +211,9 @@ def test_two_replicas_share_postgres_and_pick_up_a_list_update(pg_url, tmp_path)
             for job in jobs:
                 assert _consistent(job.result()) == 2
             requests += len(jobs)
+        # The alert the update opened (on replica a) is the one replica b shows for its customer.
+        alerts = replicas[1].client.get("/alerts", params={"reference": "MON-1"}).json()["alerts"]
+        assert [a["entity_id"] for a in alerts] == [NEW_ID], alerts
         for r in replicas:
             assert r.proc.poll() is None  # no restart was needed
     finally:
@@ -207,7 +223,9 @@ def test_two_replicas_share_postgres_and_pick_up_a_list_update(pg_url, tmp_path)
     audit = AuditLog(store.engine)
     check = audit.verify()
     assert check.ok, check
-    screens = list(audit.records(kind="screen"))
+    screens = [r for r in audit.records(kind="screen") if r.actor == f"ops ({key_id})"]
     # Every screening on either replica is in the one chain (the API records each request).
     assert len(screens) == requests + len(before) + len(NAMES)
+    uploaded = [r.payload for r in audit.records(kind="admin") if r.payload.get("action") == "list_uploaded"]
+    assert [(u["dataset"], u["version"]) for u in uploaded] == [("us_ofac_sdn", 2)]
     store.close()

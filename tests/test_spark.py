@@ -6,11 +6,13 @@ import csv
 import json
 import os
 import shutil
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import LISTS, need
+from conftest import LISTS, REPO, need
 
 pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'tamiz[spark]')")
 pytest.importorskip("pandas", reason="pandas not installed (pip install 'tamiz[spark]')")
@@ -197,9 +199,18 @@ def test_jsonl_in_parquet_out_identical_to_local(tmp_path, screener, spark):
     # A folder output is written by Spark itself, as part files, in no particular order.
     run_spark_batch(source, f"{tmp_path / 'parts'}/", out_format="parquet", spark=spark, screener=screener,
                     audit=False)
-    parts = pq.read_table(tmp_path / "parts").to_pylist()
+    written = pq.read_table(tmp_path / "parts")
+    assert _types(written.schema) == _types(local.schema)  # Spark's own Parquet: the same columns and types
+    parts = written.to_pylist()
     assert sorted(parts, key=lambda h: (h["line"], h["entity_id"])) == \
         sorted(local.to_pylist(), key=lambda h: (h["line"], h["entity_id"]))
+
+
+def _types(schema) -> list[tuple[str, str]]:
+    """Column names and Arrow types, lists by their item type (Spark names the item field 'element')."""
+    import pyarrow as pa
+
+    return [(f.name, f"list<{f.type.value_type}>" if pa.types.is_list(f.type) else str(f.type)) for f in schema]
 
 
 def test_cli_batch_engine_spark(tmp_path, screener, shared_home, spark, monkeypatch):
@@ -247,3 +258,28 @@ def test_cli_batch_engine_spark_keeps_folder_output(tmp_path, screener, shared_h
     assert (tmp_path / "parts").is_dir() and list((tmp_path / "parts").glob("part-*"))
     hits = [json.loads(line) for p in (tmp_path / "parts").glob("part-*") for line in p.read_text().splitlines()]
     assert len(hits) == json.loads(result.output)["hits"] > 0
+
+
+def test_example_runs_under_spark_submit_on_its_master(tmp_path, screener, shared_home):
+    """examples/spark_screen.py under spark-submit: spark-submit's --master is used, the output is the local one."""
+    import pyspark
+
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    if not submit.exists():
+        pytest.skip("this pyspark has no spark-submit")
+    rows, _ = _customers(screener)
+    source = _write_csv(tmp_path / "customers.csv", rows[:30])
+    screen_file(source, tmp_path / "local.csv", screener=screener, workers=1)
+    env = {**os.environ, "TAMIZ_HOME": str(shared_home), "TAMIZ_CACHE": _index_cache(),
+           "PYSPARK_PYTHON": sys.executable, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
+                                                                                       os.environ.get("PYTHONPATH")]))}
+    env.pop("TAMIZ_DB", None)
+    env.pop("TAMIZ_SPARK_MASTER", None)
+    done = subprocess.run([str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false",
+                           str(REPO / "examples" / "spark_screen.py"), str(source), str(tmp_path / "spark.csv")],
+                          env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["workers"] == 1  # local[1] from spark-submit, not a master of the example's own
+    assert summary["hits"] > 0
+    assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()

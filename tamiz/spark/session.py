@@ -26,16 +26,32 @@ def spark_session(master: str | None = None, app_name: str = "tamiz-screen",
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
-    # Executors must run the same Python (and so the same tamiz) as the driver.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark import SparkConf
-
     builder = SparkSession.builder.appName(app_name)
-    if master is not None:
+    given = _submitted_master()
+    master = master or given or os.environ.get("TAMIZ_SPARK_MASTER", "local[*]")
+    if master != given:
         builder = builder.master(master)
-    elif not SparkConf().contains("spark.master"):  # spark-submit --master sets it
-        builder = builder.master(os.environ.get("TAMIZ_SPARK_MASTER", "local[*]"))
+    if master.startswith("local"):
+        # Local workers must run this Python (and so this tamiz). On a cluster the
+        # driver's interpreter path may not exist on the executors: Spark's own
+        # setting (PYSPARK_PYTHON, spark.pyspark.python) decides there.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     for k, v in {**DEFAULT_CONF, **(conf or {})}.items():
         builder = builder.config(k, v)
     return builder.getOrCreate()
+
+
+def _submitted_master() -> str | None:
+    """spark-submit's --master when spark-submit started this driver, else None.
+
+    spark-submit hands the Python driver its running JVM (PYSPARK_GATEWAY_PORT);
+    the master is a setting of that JVM, invisible to a SparkConf made before
+    attaching to it, and a master set here would override the cluster's.
+    """
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return None
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()  # attach to spark-submit's JVM (its settings hold --master)
+    return SparkConf().get("spark.master", None)
