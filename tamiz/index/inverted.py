@@ -10,7 +10,7 @@ not gigabytes of Python objects.
 Posting lists of common words grow with the list; to keep the cost of a query
 flat, only rare words (and the rarest stand-ins of a fuzzy word) *drive*: their
 postings form the candidate set. Common words only add weight to candidates
-already found, which is checked against each candidate's own tokens.
+already found: each candidate is looked up in the common word's sorted postings.
 """
 
 from __future__ import annotations
@@ -595,26 +595,20 @@ class CandidateIndex:
 
     def _accumulate(self, cand: np.ndarray, groups) -> np.ndarray:
         """Per candidate name (sorted ids): the sum over query words of the best weight it earns for
-        each; common words are checked against the candidates' own tokens, never through their postings."""
-        ni = self.names.indptr
-        starts = ni[cand]
-        lens = ni[cand + 1] - starts
-        offsets = np.zeros(len(cand), dtype=np.int64)
-        np.cumsum(lens[:-1], out=offsets[1:])
-        idx = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(starts - offsets, lens)
-        toks = self.names.tokens[idx]
-        acc = np.zeros(len(cand), dtype=np.float64)
+        each. A common word's postings are long but sorted: the candidates are looked up in them (a few
+        thousand binary searches), never the other way round, and no candidate's tokens are gathered."""
+        postings, indptr = self.postings, self._indptr
+        n = len(cand)
+        acc = np.zeros(n, dtype=np.float64)
         for drive, common in groups:
-            arr = np.zeros(len(cand), dtype=np.float64)
+            arr = np.zeros(n, dtype=np.float64)
             for w, nids in drive:
-                np.maximum.at(arr, np.searchsorted(cand, nids), w)
-            if common:
-                common = sorted(common)
-                tids = np.array([t for t, _ in common], dtype=np.int32)
-                ws = np.array([w for _, w in common], dtype=np.float64)
-                pos = np.minimum(np.searchsorted(tids, toks), len(tids) - 1)
-                vals = np.where(tids[pos] == toks, ws[pos], 0.0)
-                np.maximum(arr, np.maximum.reduceat(vals, offsets), out=arr)
+                arr[np.searchsorted(cand, nids)] = w  # weights ascend: a later, better one overwrites
+            for tid, w in common:
+                post = postings[indptr[tid] : indptr[tid + 1]]
+                pos = np.searchsorted(post, cand)
+                np.minimum(pos, len(post) - 1, out=pos)
+                np.maximum(arr, (post[pos] == cand) * w, out=arr)
             acc += arr
         return acc
 
