@@ -556,13 +556,23 @@ class CandidateIndex:
             cand = cand[:SEED_CAP].astype(np.int64)
         else:
             return []
-        scores = self._accumulate(cand, groups)
+        scores = self._accumulate(cand, groups, limit)
         top = float(scores.max()) * 0.25
         if top <= 0.0:
             return []
         keep = np.flatnonzero(scores >= top)
         if len(keep) > limit:
-            keep = keep[np.argpartition(-scores[keep], limit - 1)[:limit]]
+            # The best `limit`. Names tied at the cut are drawn by a fixed scramble of their ids: the same
+            # in every run, and favouring no list by its load order.
+            got = scores[keep]
+            cut = np.partition(got, len(got) - limit)[len(got) - limit]
+            above = keep[got > cut]
+            tied = keep[got == cut]
+            need = limit - len(above)
+            if len(tied) > need:
+                scramble = (cand[tied].astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+                tied = tied[np.argsort(scramble, kind="stable")[:need]]
+            keep = np.sort(np.concatenate((above, tied)))
         order = keep[np.argsort(-scores[keep], kind="stable")]
         return list(zip(cand[order].tolist(), scores[order].tolist()))
 
@@ -593,23 +603,40 @@ class CandidateIndex:
             ranked.pop()
         return ranked
 
-    def _accumulate(self, cand: np.ndarray, groups) -> np.ndarray:
+    def _accumulate(self, cand: np.ndarray, groups, limit: int) -> np.ndarray:
         """Per candidate name (sorted ids): the sum over query words of the best weight it earns for
-        each. A common word's postings are long but sorted: the candidates are looked up in them (a few
-        thousand binary searches), never the other way round, and no candidate's tokens are gathered."""
+        each. A common word's postings are long but sorted: candidates are looked up in them by binary
+        search, and only the candidates that could still reach the best `limit` with every common word
+        added; the others keep their lower score from the driving words (they are cut anyway)."""
         postings, indptr = self.postings, self._indptr
         n = len(cand)
-        acc = np.zeros(n, dtype=np.float64)
-        for drive, common in groups:
+        per_group = []
+        for drive, _ in groups:
             arr = np.zeros(n, dtype=np.float64)
             for w, nids in drive:
                 arr[np.searchsorted(cand, nids)] = w  # weights ascend: a later, better one overwrites
+            per_group.append(arr)
+        acc = np.zeros(n, dtype=np.float64)
+        for arr in per_group:
+            acc += arr
+        most = sum(max((w for _, w in common), default=0.0) for _, common in groups)
+        if most <= 0.0:
+            return acc
+        live = np.arange(n)
+        if n > limit:
+            kth = np.partition(acc, n - limit)[n - limit]  # the best `limit` score at least this much
+            live = np.flatnonzero(acc + most >= kth)
+        sub = cand[live]
+        total = np.zeros(len(live), dtype=np.float64)
+        for arr, (_, common) in zip(per_group, groups):
+            best = arr[live]
             for tid, w in common:
                 post = postings[indptr[tid] : indptr[tid + 1]]
-                pos = np.searchsorted(post, cand)
+                pos = np.searchsorted(post, sub)
                 np.minimum(pos, len(post) - 1, out=pos)
-                np.maximum(arr, (post[pos] == cand) * w, out=arr)
-            acc += arr
+                np.maximum(best, (post[pos] == sub) * w, out=best)
+            total += best  # summed in the same order as the driving scores, so equal sums stay equal
+        acc[live] = total
         return acc
 
     @staticmethod
