@@ -51,6 +51,10 @@ def test_python_api_screening_is_recorded_with_everything_an_examiner_needs(scre
     screener.screen("Viktor Bout", audit=False)
     screener.flush()
     assert screener.audit.count() == 2
+    # A screener shared by a service names who asked, per call.
+    screener.screen("Viktor Bout", actor="service:kyc-onboarding")
+    screener.flush()
+    assert [r.actor for r in screener.audit.records() if r.kind == "screen"] == ["ana", "ana", "service:kyc-onboarding"]
 
 
 def test_batch_screening_is_recorded_row_by_row(screener, tmp_path: Path):

@@ -207,6 +207,7 @@ class Screener:
         datasets: Sequence[str] | None = None,
         reference: str | None = None,
         audit: bool = True,
+        actor: str | None = None,
     ) -> ScreenResult:
         query = Query(
             name=name,
@@ -217,7 +218,8 @@ class Screener:
             gender=gender,
         )
         return self.screen_query(
-            query, limit=limit, threshold=threshold, weights=weights, datasets=datasets, reference=reference, audit=audit
+            query, limit=limit, threshold=threshold, weights=weights, datasets=datasets, reference=reference, audit=audit,
+            actor=actor,
         )
 
     def screen_query(
@@ -229,8 +231,11 @@ class Screener:
         datasets: Sequence[str] | None = None,
         reference: str | None = None,
         audit: bool = True,
+        actor: str | None = None,
     ) -> ScreenResult:
-        """Screen one query; with a `reference` (a customer id) matches open alerts."""
+        """Screen one query; with a `reference` (a customer id) matches open alerts. `actor` names who asked,
+        for a screener shared by many users (a service); by default the screener's own actor."""
+        who = actor or self.actor
         threshold = MATCH_THRESHOLD if threshold is None else threshold
         wanted = set(datasets) if datasets else None
         fetch = limit if wanted is None else limit * 4
@@ -250,10 +255,10 @@ class Screener:
                 [r.to_dict(features=False) | {"fingerprint": r.entity.fingerprint()} for r in result.matches if r.entity],
                 self.list_versions(),
                 threshold=threshold,
-                actor=self.actor,
+                actor=who,
             )
         if audit and self._audit_buffer is not None:
-            self._audit_buffer.add("screen", self.actor, self.audit_payload(result, reference))
+            self._audit_buffer.add("screen", who, self.audit_payload(result, reference))
         return result
 
     def record(self, kind: str, payload: dict[str, Any], durable: bool = False) -> None:
