@@ -68,8 +68,10 @@ def alert_for(api: Api, reference: str) -> dict:
     screen(api, reference)
     r = api.client.get("/alerts", params={"reference": reference}, headers=api.as_("analyst"))
     assert r.status_code == 200, r.text
-    alerts = r.json()["alerts"]
+    body = r.json()
+    alerts = body["alerts"]
     assert alerts and alerts[0]["entity_id"] == "us_ofac_sdn:17674"
+    assert body["total"] == len(alerts) and body["more"] is False
     return alerts[0]
 
 

@@ -190,3 +190,16 @@ def test_fingerprint_comes_from_the_store_when_the_hit_lacks_it(db_url):
         assert cases.open_alerts("C", QUERY, [bare], VERSIONS)[0].suppressed
         store.load(ParsedList(dataset="us_ofac_sdn", entities=[_entity(remarks="amended")], files=[]))
         assert cases.open_alerts("C", QUERY, [bare], VERSIONS)[0].reopened
+
+
+def test_alert_pages_come_from_the_database_with_a_total(cases):
+    for i in range(7):
+        cases.open_alerts(f"PAGE-{i}", QUERY, [_hit(_entity())], VERSIONS)
+    cases.open_alerts("OTHER-1", QUERY, [_hit(_entity())], VERSIONS)
+    everyone = [a.reference for a in cases.alerts()]
+    assert everyone == [f"PAGE-{i}" for i in range(7)] + ["OTHER-1"]
+    assert [a.reference for a in cases.alerts(limit=3, offset=2)] == everyone[2:5]
+    assert [a.reference for a in cases.alerts(limit=3, offset=6)] == everyone[6:]
+    assert cases.count_alerts() == 8
+    assert cases.count_alerts(reference="OTHER-1") == 1
+    assert cases.count_alerts(status="closed") == 0

@@ -105,10 +105,11 @@ def list_alerts(
             wanted.append(s)
         else:
             raise ApiError(400, f"unknown status {s!r}; use one of {', '.join(STATUSES)} or active")
-    found = services(request).cases.alerts(reference, wanted or None, limit=offset + limit + 1)
-    page = found[offset: offset + limit]
-    return JSONResponse({"alerts": [alert_json(a) for a in page], "limit": limit, "offset": offset,
-                         "more": len(found) > offset + limit})
+    cases = services(request).cases
+    found = cases.alerts(reference, wanted or None, limit=limit + 1, offset=offset)
+    total = cases.count_alerts(reference, wanted or None)
+    return JSONResponse({"alerts": [alert_json(a) for a in found[:limit]], "limit": limit, "offset": offset,
+                         "total": total, "more": len(found) > limit})
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"], dependencies=[access.NeedAnalyst])

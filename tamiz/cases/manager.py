@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tamiz.audit import AuditLog
 from tamiz.cases.alerts import DECISIONS, OPEN_STATES, Alert, AllowEntry, CaseError, FourEyesViolation
@@ -262,16 +262,20 @@ class CaseManager:
         return _alert(row)
 
     def alerts(self, reference: str | None = None, status: str | Sequence[str] | None = None,
-               limit: int | None = None) -> list[Alert]:
-        q = select(AlertRow).order_by(AlertRow.id)
-        if reference is not None:
-            q = q.where(AlertRow.reference == reference)
-        if status is not None:
-            q = q.where(AlertRow.status.in_([status] if isinstance(status, str) else list(status)))
+               limit: int | None = None, offset: int = 0) -> list[Alert]:
+        """Alerts oldest first; `offset` is applied by the database, so a deep page reads only itself."""
+        q = _alert_filter(select(AlertRow), reference, status).order_by(AlertRow.id)
+        if offset:
+            q = q.offset(offset)
         if limit:
             q = q.limit(limit)
         with self.engine.connect() as conn:
             return [_alert(r) for r in conn.execute(q).all()]
+
+    def count_alerts(self, reference: str | None = None, status: str | Sequence[str] | None = None) -> int:
+        q = _alert_filter(select(func.count()).select_from(AlertRow), reference, status)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def history(self, alert_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -288,3 +292,11 @@ class CaseManager:
             q = q.where(AllowListRow.active.is_(True))
         with self.engine.connect() as conn:
             return [_entry(r) for r in conn.execute(q).all()]
+
+
+def _alert_filter(q: Any, reference: str | None, status: str | Sequence[str] | None) -> Any:
+    if reference is not None:
+        q = q.where(AlertRow.reference == reference)
+    if status is not None:
+        q = q.where(AlertRow.status.in_([status] if isinstance(status, str) else list(status)))
+    return q

@@ -97,12 +97,12 @@ def alerts_page(
     wanted: Any = {"active": list(OPEN_STATES), "all": None}.get(status, status)
     if status not in STATUSES:
         wanted, status = list(OPEN_STATES), "active"
-    found = cases.alerts(reference.strip() or None, wanted, limit=offset + PAGE_SIZE + 1)
-    shown = found[offset: offset + PAGE_SIZE]
+    found = cases.alerts(reference.strip() or None, wanted, limit=PAGE_SIZE + 1, offset=offset)
+    shown = found[:PAGE_SIZE]
     items = [{"a": a, "history": cases.history(a.id)} for a in shown]
     return page(request, "alerts.html", items=items, form={"status": status, "reference": reference},
                 statuses_filter=STATUSES, decisions=DECISIONS, offset=offset, page_size=PAGE_SIZE,
-                more=len(found) > offset + PAGE_SIZE, done=done, problem=problem, today=date.today().isoformat(),
+                more=len(found) > PAGE_SIZE, done=done, problem=problem, today=date.today().isoformat(),
                 can_approve=session.can(request, "approver"), four_eyes=cases.four_eyes(),
                 runs=request.app.state.services.monitor.recent_runs(3))
 
