@@ -21,7 +21,6 @@ from fastapi.responses import StreamingResponse
 
 from tamiz.api import access
 from tamiz.api.errors import ApiError
-from tamiz.cases.monitor_runs import run_monitoring
 from tamiz.api.responses import FastJSONResponse as JSONResponse
 from tamiz.api.services import Services
 from tamiz.api.workflow_models import (
@@ -37,6 +36,7 @@ from tamiz.api.workflow_models import (
 from tamiz.audit.chain import canonical
 from tamiz.cases import Alert, CaseError
 from tamiz.cases.alerts import OPEN_STATES
+from tamiz.cases.monitor_runs import run_monitoring
 
 AlertId = Annotated[int, InPath(ge=1, le=2**62, description="Alert id")]
 router = APIRouter()

@@ -16,14 +16,14 @@ already found: each candidate is looked up in the common word's sorted postings.
 from __future__ import annotations
 
 import math
-from itertools import islice
-from operator import itemgetter
+import pickle
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
-import pickle
 
 import numpy as np
 from rapidfuzz.distance import OSA

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 
+from tamiz.match.tokens import token_similarity
 from tamiz.normalize import Tag
 from tamiz.normalize.keys import vowel_ratio
-from tamiz.match.tokens import token_similarity
 
 WEAK = (Tag.PARTICLE, Tag.TITLE, Tag.LEGAL)
 QUERY_EXPONENT = 0.7
