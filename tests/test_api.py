@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 
 import httpx
 import pytest
@@ -267,4 +269,5 @@ def test_every_api_screening_is_audited(client):
     assert {r.actor for r in records} == {"api:testclient"}
     assert [r.payload["input"]["name"] for r in records[:3]] == ["Arkady Rotenberg", "CJNG", "Cartel Jalisco"]
     assert all(r.payload["list_versions"]["us_ofac_sdn"]["version"] == 1 for r in records)
+    assert {r.payload["served_by"] for r in records} == {f"{socket.gethostname()}:{os.getpid()}"}  # which replica
     assert audit.verify().ok

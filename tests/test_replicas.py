@@ -226,6 +226,7 @@ def test_two_replicas_share_postgres_and_pick_up_a_list_update(pg_url, tmp_path)
     screens = [r for r in audit.records(kind="screen") if r.actor == f"ops ({key_id})"]
     # Every screening on either replica is in the one chain (the API records each request).
     assert len(screens) == requests + len(before) + len(NAMES)
+    assert len({r.payload["served_by"] for r in screens}) == 2  # each record names the replica that answered
     uploaded = [r.payload for r in audit.records(kind="admin") if r.payload.get("action") == "list_uploaded"]
     assert [(u["dataset"], u["version"]) for u in uploaded] == [("us_ofac_sdn", 2)]
     store.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -44,11 +46,20 @@ async def run(request: Request, fn: Callable[..., T], *args: Any, inline: bool =
 
 
 async def audit(request: Request, view: Loaded, payloads: list[dict[str, Any]]) -> None:
-    """Record screenings in the audit log (group commit) before the answer goes out."""
+    """Record screenings in the audit log (group commit) before the answer goes out. Each record names
+    the replica that answered, since several serve from one database behind a load balancer."""
     log = view.screener.audit
     if log is not None and payloads:
         who = access.actor(request)
-        await request.app.state.audit.record(log, [("screen", who, p) for p in payloads])
+        here = replica()
+        await request.app.state.audit.record(log, [("screen", who, {**p, "served_by": here}) for p in payloads])
+
+
+def replica() -> str:
+    """This server process: host and process id (a replica restarted is a new replica). Not cached: a
+    forked worker must not inherit its parent's id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
 
 
 def current(request: Request) -> Loaded:
