@@ -181,6 +181,7 @@ def test_every_endpoint_needs_its_role(api: Api, tmp_path: Path) -> None:
         ("approver", call("POST", f"/alerts/{a3}/reject", json={"reason": "not convinced"})),
         ("admin", call("DELETE", "/monitor/customers/GONE-1")),
         ("admin", call("POST", "/monitor/run")),
+        ("admin", call("POST", "/monitor/deliver")),
         ("admin", call("POST", "/monitor/webhooks", json={"url": "http://127.0.0.1:9/hook", "secret": "s" * 20})),
         ("admin", call("GET", "/monitor/webhooks")),
         ("admin", upload),

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi import Path as InPath
 from fastapi.responses import StreamingResponse
 
@@ -36,7 +36,7 @@ from tamiz.api.workflow_models import (
 from tamiz.audit.chain import canonical
 from tamiz.cases import Alert, CaseError
 from tamiz.cases.alerts import OPEN_STATES
-from tamiz.cases.monitor_runs import run_monitoring
+from tamiz.cases.monitor_runs import deliver_webhooks, run_monitoring
 
 AlertId = Annotated[int, InPath(ge=1, le=2**62, description="Alert id")]
 router = APIRouter()
@@ -197,13 +197,27 @@ def remove_customer(request: Request, reference: Annotated[str, InPath(max_lengt
     return JSONResponse({"removed": reference})
 
 
+async def _monitor(store: Any, datasets: list[str] | None, background: BackgroundTasks) -> list[dict[str, Any]]:
+    """Run monitoring now; deliver its webhooks after the answer is sent, so a slow receiver never holds it."""
+    runs = await asyncio.to_thread(run_monitoring, store, datasets, deliver=False)
+    background.add_task(deliver_webhooks, store)
+    return runs
+
+
 @router.post("/monitor/run", tags=["monitoring"], dependencies=[access.NeedAdmin])
-async def monitor_run(request: Request, body: MonitorRunRequest | None = None) -> JSONResponse:
-    """Re-screen monitored customers against the latest delta of each dataset (admin)."""
+async def monitor_run(request: Request, background: BackgroundTasks,
+                      body: MonitorRunRequest | None = None) -> JSONResponse:
+    """Re-screen monitored customers against the latest delta of each dataset; webhooks follow (admin)."""
     svc = services(request)
     datasets = body.datasets if body else None
-    runs = await asyncio.to_thread(run_monitoring, svc.store, datasets)
-    return JSONResponse({"runs": runs})
+    return JSONResponse({"runs": await _monitor(svc.store, datasets, background)})
+
+
+@router.post("/monitor/deliver", tags=["monitoring"], dependencies=[access.NeedAdmin])
+async def monitor_deliver(request: Request, now: bool = False) -> JSONResponse:
+    """One delivery pass over the webhook outbox; `now` also tries deliveries still in backoff (admin)."""
+    svc = services(request)
+    return JSONResponse(await asyncio.to_thread(deliver_webhooks, svc.store, force=now))
 
 
 @router.post("/monitor/webhooks", tags=["monitoring"], dependencies=[access.NeedAdmin])
@@ -228,7 +242,7 @@ def list_webhooks(request: Request) -> JSONResponse:
 
 
 @router.post("/admin/lists/update", tags=["admin"], dependencies=[access.NeedAdmin])
-async def update_lists(request: Request, body: UpdateRequest | None = None) -> JSONResponse:
+async def update_lists(request: Request, background: BackgroundTasks, body: UpdateRequest | None = None) -> JSONResponse:
     """Download, check and load new versions of the official lists, then run monitoring (admin)."""
     from tamiz.sources.update import update_datasets
 
@@ -238,7 +252,7 @@ async def update_lists(request: Request, body: UpdateRequest | None = None) -> J
                                                        "force": body.force})
     outcomes = await asyncio.to_thread(update_datasets, svc.store, body.datasets, force=body.force)
     updated = [o.dataset for o in outcomes if o.status == "updated"]
-    runs = await asyncio.to_thread(run_monitoring, svc.store, updated) if updated else []
+    runs = await _monitor(svc.store, updated, background) if updated else []
     if updated:
         schedule_reload(request)
     return JSONResponse({"outcomes": [asdict(o) for o in outcomes], "monitoring": runs})
@@ -262,6 +276,7 @@ def _save(files: list[UploadFile], folder: Path) -> list[Path]:
 @router.post("/admin/lists/{dataset}", tags=["admin"], dependencies=[access.NeedAdmin])
 async def upload_list(
     request: Request,
+    background: BackgroundTasks,
     dataset: Annotated[str, InPath(max_length=100)],
     files: Annotated[list[UploadFile], File(description="The list's files, under their published names")],
     format: Annotated[str | None, Form(description="Parser for a firm's own list (e.g. `internal`); "
@@ -283,7 +298,7 @@ async def upload_list(
     svc.audit.record("admin", access.actor(request), {
         "action": "list_uploaded", "dataset": dataset, "files": [p.name for p in paths],
         "version": result.version.version, "created": result.created})
-    runs = await asyncio.to_thread(run_monitoring, svc.store, [dataset]) if result.created else []
+    runs = await _monitor(svc.store, [dataset], background) if result.created else []
     if result.created:
         schedule_reload(request)
     return JSONResponse({"dataset": dataset, "version": result.version.version, "created": result.created,

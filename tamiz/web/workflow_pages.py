@@ -10,11 +10,11 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tamiz.api import access
-from tamiz.cases.monitor_runs import run_monitoring
+from tamiz.cases.monitor_runs import deliver_webhooks, run_monitoring
 from tamiz.cases import CaseError
 from tamiz.cases.alerts import DECISIONS, OPEN_STATES
 from tamiz.model import SCHEMAS
@@ -201,9 +201,11 @@ def remove_customer(request: Request, reference: Annotated[str, Path(max_length=
 
 
 @router.post("/ui/monitor/run", dependencies=[Depends(session.ui_role("admin"))])
-def monitor_run(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def monitor_run(request: Request, background: BackgroundTasks, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     _csrf(request, csrf)
-    runs = run_monitoring(request.app.state.services.store)
+    store = request.app.state.services.store
+    runs = run_monitoring(store, deliver=False)
+    background.add_task(deliver_webhooks, store)  # after the page answers: a slow receiver never holds it
     opened = sum(r["alerts_opened"] for r in runs)
     summary = "; ".join(f"{r['dataset']} v{r['version']}: {r['delta_entities']} changed parties, "
                         f"{r['customers']} customers" for r in runs) or "no list has an update to re-screen"
