@@ -248,6 +248,17 @@ def test_only_admin_stores_the_four_eyes_policy_and_it_is_audited(api: Api) -> N
     alert = alert_for(api, "POLICY-1")
     assert decide(api, alert["id"]).json()["status"] == "pending_approval"
     assert api.client.get("/audit/verify", headers=admin).json()["ok"] is True
+    # The rule switched on with SQL behind the log's back: the API's verify reports it too.
+    from sqlalchemy import text
+
+    with Store.open(db_url(api.home)) as store, store.engine.begin() as conn:
+        conn.execute(text("UPDATE workflow_settings SET value = 'true' WHERE key = 'four_eyes'"))
+    tampered = api.client.get("/audit/verify", headers=admin).json()
+    assert tampered["ok"] is False and tampered["first_bad_seq"] is None
+    assert any("four_eyes" in f for f in tampered["findings"])
+    with Store.open(db_url(api.home)) as store, store.engine.begin() as conn:
+        conn.execute(text("UPDATE workflow_settings SET value = 'false' WHERE key = 'four_eyes'"))
+    assert api.client.get("/audit/verify", headers=admin).json()["ok"] is True
 
 
 def test_audit_verify_and_export(api: Api) -> None:

@@ -311,10 +311,13 @@ async def upload_list(
 
 @router.get("/audit/verify", tags=["admin"], dependencies=[access.NeedAdmin])
 def audit_verify(request: Request) -> JSONResponse:
-    """Recompute the audit log's hash chain; name the first altered, inserted or deleted record (admin)."""
-    r = services(request).audit.verify()
+    """Recompute the audit log's hash chain; name the first altered, inserted or deleted record, and any
+    workflow setting that differs from the audit record of its change (admin)."""
+    from tamiz.cases.policy import check_settings
+
+    r = services(request).audit.verify(checks=[check_settings])
     return JSONResponse({"ok": r.ok, "checked": r.checked, "first_bad_seq": r.first_bad_seq, "problem": r.problem,
-                         "head_seq": r.head_seq, "head_hash": r.head_hash})
+                         "head_seq": r.head_seq, "head_hash": r.head_hash, "findings": list(r.findings)})
 
 
 def _day(value: str | None, name: str) -> date | None:

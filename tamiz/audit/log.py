@@ -11,8 +11,8 @@ nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
@@ -75,6 +75,15 @@ class VerifyResult:
     problem: str | None = None
     head_seq: int = 0
     head_hash: str = GENESIS
+    findings: tuple[str, ...] = ()  # what the `checks` given to verify() found, one line each
+
+    @property
+    def chain_ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+# Checks another package runs against the log inside verify()'s read transaction; each returns problem lines.
+VerifyCheck = Callable[[Connection], Sequence[str]]
 
 
 def _parse_ts(text: str) -> datetime:
@@ -226,27 +235,38 @@ class AuditLog:
 
     # -- checking ----------------------------------------------------------------
 
-    def verify(self, batch: int = 5000) -> VerifyResult:
-        """Recompute the whole chain; report the first record that was altered, inserted or deleted."""
+    def verify(self, batch: int = 5000, checks: Sequence[VerifyCheck] = ()) -> VerifyResult:
+        """Recompute the whole chain; report the first record that was altered, inserted or deleted.
+
+        `checks` are passed in by the caller, not registered here, so audit/ never imports the packages whose
+        tables point into the log (e.g. `tamiz.cases.policy.check_settings`); they see the same snapshot.
+        """
+        with self.engine.connect() as conn, conn.begin():
+            result = self._verify_chain(conn, batch)
+            findings = tuple(line for check in checks for line in check(conn))
+        if findings:
+            return replace(result, ok=False, findings=findings)
+        return result
+
+    def _verify_chain(self, conn: Connection, batch: int) -> VerifyResult:
         expected, prev, checked = 1, GENESIS, 0
         cols = (AuditEntry.seq, AuditEntry.ts, AuditEntry.actor, AuditEntry.kind,
                 AuditEntry.payload, AuditEntry.prev_hash, AuditEntry.hash)
-        with self.engine.connect() as conn, conn.begin():
-            head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).first()
-            head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS)
-            after = 0
-            while True:
-                rows = conn.execute(select(*cols).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
-                                    .limit(batch)).all()
-                for seq, ts, actor, kind, payload, prev_hash, digest in rows:
-                    bad = self._check_row(expected, prev, seq, ts, actor, kind, payload, prev_hash, digest)
-                    if bad:
-                        return VerifyResult(False, checked, bad[0], bad[1], head_seq, head_hash)
-                    checked += 1
-                    expected, prev = seq + 1, digest
-                if len(rows) < batch:
-                    break
-                after = rows[-1][0]
+        head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).first()
+        head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS)
+        after = 0
+        while True:
+            rows = conn.execute(select(*cols).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                                .limit(batch)).all()
+            for seq, ts, actor, kind, payload, prev_hash, digest in rows:
+                bad = self._check_row(expected, prev, seq, ts, actor, kind, payload, prev_hash, digest)
+                if bad:
+                    return VerifyResult(False, checked, bad[0], bad[1], head_seq, head_hash)
+                checked += 1
+                expected, prev = seq + 1, digest
+            if len(rows) < batch:
+                break
+            after = rows[-1][0]
         last = expected - 1
         if head is None and last:
             return VerifyResult(False, checked, 1, "chain head row is missing", head_seq, head_hash)

@@ -91,16 +91,24 @@ def _workflow(db: str | None):
 @audit_app.command("verify")
 @friendly_errors
 def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Re-compute the hash chain; exit 1 and name the first bad record if it is broken."""
-    from tamiz.audit import AuditLog
+    """Re-compute the hash chain and check the stored policy against it; exit 1 and name what is wrong."""
+    from rich.markup import escape
 
-    result = AuditLog(_engine(db)).verify()
+    from tamiz.audit import AuditLog
+    from tamiz.cases.policy import check_settings
+
+    result = AuditLog(_engine(db)).verify(checks=[check_settings])
     if as_json:
-        print_json({"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq, "problem": result.problem})
+        print_json({"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq, "problem": result.problem,
+                    "findings": list(result.findings)})
     elif result.ok:
-        out.print(f"audit chain intact: {result.checked} records verified")
+        out.print(f"audit chain intact: {result.checked} records verified; workflow settings match it")
     else:
-        err.print(f"[bold red]audit chain BROKEN at record {result.first_bad_seq}:[/] {result.problem}", highlight=False)
+        if not result.chain_ok:
+            err.print(f"[bold red]audit chain BROKEN at record {result.first_bad_seq}:[/] {result.problem}", highlight=False)
+        for line in result.findings:
+            err.print(f"[bold red]workflow settings do not match the audit log:[/] {escape(line)}", highlight=False,
+                      soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
 
