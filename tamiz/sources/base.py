@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tamiz.errors import SourceError
 from tamiz.model import Entity
@@ -50,3 +52,18 @@ class ParsedList:
     # unparsed remark fragments, unresolved links...) for status and tests.
     stats: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+def json_lines(path: Path | str, lines: Iterable[str], what: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of a JSON-lines file; a line that is not JSON, or is
+    nested deeper than any list entry would be, stops the parse with one error naming file and line."""
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SourceError(path, f"line {no}: not valid JSON ({what}, one per line, expected): {exc.msg}") from exc
+        except RecursionError:
+            raise SourceError(path, f"line {no}: JSON nested too deeply to be {what}") from None
+        yield no, value

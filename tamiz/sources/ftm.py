@@ -36,7 +36,7 @@ from tamiz.model import (
     NameKind,
     Relation,
 )
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, json_lines
 from tamiz.sources.idtypes import identifier_type
 
 RESIDUE_KEY = "tamiz"
@@ -274,15 +274,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise SourceError(path, f"cannot read file: {exc.strerror or exc}") from exc
     with fh:
         try:
-            for no, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SourceError(path, f"line {no} is not JSON (truncated or not FtM JSON lines?): {exc.msg}") from exc
-                except RecursionError:
-                    raise SourceError(path, f"line {no} is nested too deeply to be an FtM entity") from None
+            for no, data in json_lines(path, fh, "an FtM entity"):
                 if not isinstance(data, dict):
                     raise SourceError(path, f"line {no} is not a JSON object")
                 yield no, data

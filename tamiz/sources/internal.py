@@ -26,7 +26,7 @@ from typing import Any
 
 from tamiz.errors import SourceError, UnknownDataset
 from tamiz.model import IDENTIFIER_TYPES, SCHEMAS, Address, Entity, Identifier, Name, NameKind, Relation
-from tamiz.sources.base import ParsedList, SourceFile
+from tamiz.sources.base import ParsedList, SourceFile, json_lines
 from tamiz.sources.countries import country_code
 from tamiz.sources.dates import parse_date
 from tamiz.sources.idtypes import identifier_type
@@ -191,15 +191,7 @@ def _json_rows(path: Path, text: str) -> Iterator[Row]:
         for i, item in enumerate(data):
             yield _json_row(path, line_of[i] if i < len(line_of) else 0, item)
         return
-    for no, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(path, f"line {no}: not valid JSON (one object per line expected): {exc.msg}") from exc
-        except RecursionError:
-            raise SourceError(path, f"line {no}: JSON nested too deeply to be a watch list entry") from None
+    for no, item in json_lines(path, text.splitlines(), "a watch list entry"):
         yield _json_row(path, no, item)
 
 
