@@ -161,7 +161,8 @@ def _batch_trials(tmp_path: Path, trials: int) -> None:
     run(reference)
     expected = reference.read_bytes()
     assert expected.count(b"\n") > 10  # there are hits to lose or repeat
-    full = _timed_run(lambda: run(out))
+    # The quickest of three runs: a run slowed by a busy machine would set kill times after most trials end.
+    full = min(_timed_run(lambda: run(out)) for _ in range(3))
     rng = random.Random(77 + trials)
     interrupted = 0
     for _ in range(trials):
