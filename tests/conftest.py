@@ -61,3 +61,17 @@ def db_url(request, tmp_path):
     A module needing the database filled its own way defines its own `db_url`."""
     with private_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def store(db_url):
+    """A store on the private database (modules that fill it their own way define their own)."""
+    from tamiz.store import Store
+
+    with Store.open(db_url) as s:
+        yield s
+
+
+# One screening query and its hit, for the case-workflow tests.
+CASE_QUERY = {"name": "Ahmad Khalil", "schema": "Person"}
+CASE_HIT = {"id": "us_ofac_sdn:9001", "caption": "KHALIL, Ahmad", "score": 0.93, "fingerprint": "a" * 64}

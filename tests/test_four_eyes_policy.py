@@ -13,20 +13,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import CASE_HIT, CASE_QUERY, REPO
 
 from tamiz.audit import AuditLog
 from tamiz.cases import CaseError, CaseManager
-from tamiz.store import Store
 
-QUERY = {"name": "Ahmad Khalil", "schema": "Person"}
-HIT = {"id": "us_ofac_sdn:9001", "caption": "KHALIL, Ahmad", "score": 0.93, "fingerprint": "a" * 64}
-
-
-@pytest.fixture
-def store(db_url):
-    with Store.open(db_url) as s:
-        yield s
+QUERY, HIT = CASE_QUERY, CASE_HIT
 
 
 def tamiz(db_url: str, *args: str, four_eyes_env: str | None = None, code: int = 0) -> subprocess.CompletedProcess:

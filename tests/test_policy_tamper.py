@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from conftest import CASE_HIT, CASE_QUERY
 from sqlalchemy import delete, select, text, update
 from typer.testing import CliRunner
 
@@ -20,16 +21,8 @@ from tamiz.cases import CaseManager
 from tamiz.cases.policy import FOUR_EYES, check_settings
 from tamiz.cases.tables import WorkflowSetting
 from tamiz.cli.main import app
-from tamiz.store import Store
 
-QUERY = {"name": "Ahmad Khalil", "schema": "Person"}
-HIT = {"id": "us_ofac_sdn:9001", "caption": "KHALIL, Ahmad", "score": 0.93, "fingerprint": "a" * 64}
-
-
-@pytest.fixture
-def store(db_url):
-    with Store.open(db_url) as s:
-        yield s
+QUERY, HIT = CASE_QUERY, CASE_HIT
 
 
 @pytest.fixture
