@@ -4,8 +4,9 @@ Most candidates of an ordinary customer name share one word with it ("Maria Lope
 against every listed MARIA); aligning each costs several times more than knowing it
 cannot reach a near miss. The bound follows `compare_parts` step by step and only
 ever rounds up: every word pair the scorer could make is assumed made, at the
-similarity the index already measured when it found the word (or 1.0 where it did
-not), and only the penalties certain without an alignment are taken.
+similarity the index already measured when it found the word (or the scorer's own
+memoised similarity where it did not), and only the penalties certain without an
+alignment are taken.
 """
 
 from __future__ import annotations
