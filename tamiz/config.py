@@ -43,3 +43,8 @@ class Settings:
     db_url: str = field(default_factory=database_url)
     threshold: float = DEFAULT_THRESHOLD
     stale_after_days: int = STALE_AFTER_DAYS
+
+
+def env_flag(name: str) -> bool:
+    """An on/off environment variable: unset, empty, 0, false or no (any case) is off."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")

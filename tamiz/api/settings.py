@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from tamiz.config import database_url
+from tamiz.config import database_url, env_flag
 
 ENV_PREFIX = "TAMIZ_API_"
 
@@ -53,10 +53,9 @@ class ApiSettings:
             value = env.get(ENV_PREFIX + name.upper())
             if value:
                 kw[name] = cast(value)
-        if env.get(ENV_PREFIX + "FOUR_EYES"):
-            kw["four_eyes"] = env[ENV_PREFIX + "FOUR_EYES"] not in ("0", "false", "no")
-        if env.get(ENV_PREFIX + "WAIT_FOR_LOAD"):
-            kw["wait_for_load"] = env[ENV_PREFIX + "WAIT_FOR_LOAD"] not in ("0", "false", "no")
+        for name in ("four_eyes", "wait_for_load"):
+            if env.get(ENV_PREFIX + name.upper()):
+                kw[name] = env_flag(ENV_PREFIX + name.upper())
         return cls(**kw)  # type: ignore[arg-type]
 
     def to_env(self) -> dict[str, str]:

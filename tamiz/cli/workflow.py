@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -37,7 +36,9 @@ def _actor(actor: str | None) -> str:
 
 def four_eyes() -> bool:
     """TAMIZ_API_FOUR_EYES, as `tamiz serve` reads it: it can add the rule to the stored policy, never lift it."""
-    return os.environ.get("TAMIZ_API_FOUR_EYES", "0").strip().lower() not in ("", "0", "false", "no")
+    from tamiz.config import env_flag
+
+    return env_flag("TAMIZ_API_FOUR_EYES")
 
 
 def _day(value: str | None, option: str) -> date | None:
