@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -24,7 +24,7 @@ from tamiz.audit.chain import canonical, timestamp
 from tamiz.audit.tables import AuditEntry
 from tamiz.cases.alerts import CaseError
 from tamiz.cases.tables import WorkflowSetting
-from tamiz.store.engine import write_connection
+from tamiz.store.engine import utc, write_connection
 
 FOUR_EYES = "four_eyes"
 CHANGED = "policy_changed"  # the `action` of the `admin` audit record written for each change
@@ -67,8 +67,7 @@ class PolicyStore:
         row = conn.execute(select(WorkflowSetting).where(WorkflowSetting.key == FOUR_EYES)).first()
         if row is None:
             return Policy(False, self.forced_four_eyes)
-        at = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)  # SQLite drops it
-        return Policy(bool(row.value), self.forced_four_eyes, row.updated_by, at)
+        return Policy(bool(row.value), self.forced_four_eyes, row.updated_by, utc(row.updated_at))
 
     def set_four_eyes(self, actor: str, on: bool) -> tuple[Policy, Policy]:
         """Store the four-eyes rule; returns (before, after). Re-storing the stored value writes nothing."""
@@ -149,7 +148,7 @@ def _row_vs_record(conn: Connection, row: Any) -> str | None:
     if (rec.kind != "admin" or not isinstance(payload, dict) or payload.get("action") != CHANGED
             or payload.get("policy") != row.key):
         return f"audit record {row.audit_seq}, which the row names, is not a change of this setting"
-    at = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)  # SQLite drops it
+    at = utc(row.updated_at)
     diffs = [f"{what} {mine} in the row, {theirs} in the record" for what, mine, theirs in (
         ("value", canonical(row.value), canonical(payload.get("new"))),
         ("actor", repr(row.updated_by), repr(rec.actor)),

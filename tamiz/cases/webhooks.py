@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from tamiz.audit.chain import canonical
 from tamiz.cases.alerts import CaseError
 from tamiz.cases.tables import WebhookDelivery, WebhookOutbox, WebhookSubscription
-from tamiz.store.engine import write_connection
+from tamiz.store.engine import utc, write_connection
 
 EVENTS = ("alerts.opened", "monitor.completed")
 DEFAULT_DELAYS = (0.5, 2.0)  # retries inside one pass: a blip, not an outage
@@ -78,10 +78,6 @@ class Delivery:
 
 def _retryable(status: int) -> bool:
     return status in (408, 429) or status >= 500
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Webhooks:
@@ -237,7 +233,7 @@ class Webhooks:
                 status, error = None, f"{type(exc).__name__}: {exc}"
             self._log(row.delivery_id, body, status, attempts, error)  # visible even if we are killed now
         now = datetime.now(UTC)
-        if not final and now - _utc(row.created_at) >= self.give_up_after:
+        if not final and now - utc(row.created_at) >= self.give_up_after:
             final, error = True, f"{error}; given up after {attempts} attempts"
         values: dict[str, Any] = {"body": body.decode(), "status_code": status, "attempts": attempts,
                                   "delivered": delivered, "error": error}
@@ -280,7 +276,7 @@ class Webhooks:
             rows = conn.execute(q).all()
         return [Delivery(r.id, r.subscription_id, r.event, r.status_code, r.attempts, r.delivered, r.error,
                          pending=r.due_at is not None,
-                         due_at=_utc(r.due_at) if r.due_at is not None else None)
+                         due_at=utc(r.due_at) if r.due_at is not None else None)
                 for r in rows]
 
     def pending(self) -> list[Delivery]:

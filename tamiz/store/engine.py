@@ -14,6 +14,7 @@ instead of failing with "database is locked" half-way.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -77,3 +78,11 @@ def sqlite_synchronous() -> str:
 def write_connection(engine: Engine) -> Connection:
     """A connection whose transactions take the write lock when they begin."""
     return engine.connect().execution_options(**{_WRITE: True})
+
+
+def utc(value: datetime | str) -> datetime:
+    """A timestamp read back from the database, as an aware UTC datetime: SQLite drops the zone, and
+    some drivers hand back text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

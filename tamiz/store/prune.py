@@ -19,11 +19,12 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, Text, column, delete, func, select, table
 
+from tamiz.store.engine import utc
 from tamiz.store.schema import CORE_TABLES
 
 _V, _F, _C, _R, _M, _X = CORE_TABLES
@@ -127,7 +128,7 @@ def plan(conn: Connection, keep: int, datasets: Iterable[str] | None, audit_refs
         for newer, row in zip(rows[keep - 1 :], rows[keep:], strict=False):
             key = (row.dataset, row.version)
             why = [name for name, refs in (("audit", audit_refs), ("alert", alert_refs)) if key in refs]
-            if _utc(newer.loaded_at) > replaced_before:
+            if utc(newer.loaded_at) > replaced_before:
                 why.append("recent")
             if row.id in current:
                 continue
@@ -161,12 +162,6 @@ def delete_versions(conn: Connection, version_ids: list[int]) -> int:
         if gone:
             removed += conn.execute(delete(_R).where(_R.c.fingerprint.in_(gone))).rowcount
     return removed
-
-
-def _utc(value: datetime | str) -> datetime:
-    if isinstance(value, str):  # defensive: some drivers hand back text
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:

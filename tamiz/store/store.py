@@ -27,7 +27,7 @@ from tamiz.errors import StoreError
 from tamiz.model import Entity
 from tamiz.sources.base import ParsedList, SourceFile
 from tamiz.store.delta import Change, Delta, changed_fields, diff_ids
-from tamiz.store.engine import make_engine, write_connection
+from tamiz.store.engine import make_engine, utc, write_connection
 from tamiz.store.info import LoadResult, VersionInfo
 from tamiz.store.integrity import find_problems
 from tamiz.store.prune import (
@@ -451,7 +451,7 @@ class Store:
                 dataset=r.dataset,
                 version=r.version,
                 published=r.published,
-                loaded_at=_utc(r.loaded_at),
+                loaded_at=utc(r.loaded_at),
                 entity_count=r.entity_count,
                 files=files.get(r.id, []),
                 stats=dict(r.stats or {}),
@@ -521,12 +521,6 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def _hash_lines(lines: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-def _utc(value: datetime) -> datetime:
-    if isinstance(value, str):  # defensive: some drivers hand back text
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
