@@ -22,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +38,8 @@ RARE_EXTRA_POSTINGS = 64  # postings of further, rare stand-ins taken beyond tho
 DRIVE_DF = 2000  # a listed word in more names than this never drives candidate generation
 GROUP_CAP = 4000  # postings one query word may contribute to the candidate set
 SEED_CAP = 8000  # candidates taken when only common words were given
-DICT_PATH_MAX = 3000  # names reached below which plain dicts rank faster than numpy
-BOOST_DF = 400  # a weak word (title, particle, initial) in more names than this breaks no ties in the fast path
+DICT_PATH_MAX = 300  # names reached below which plain dicts rank faster than numpy (same ranking either way)
+BOOST_DF = 400  # a weak word (title, particle, initial) in more names than this is searched for, not listed, in the fast path
 # Lookup qualities: how sure a key hit is that the query token means this listed token.
 Q_EXACT, Q_EQUIV, Q_EDIT, Q_PHON, Q_SKEL, Q_PREFIX, Q_CONCAT = 1.0, 0.9, 0.8, 0.8, 0.75, 0.7, 0.9
 STAND_IN_CACHE = 16_384  # query words whose stand-ins are kept between queries (bounded: new words keep coming)
@@ -120,8 +119,7 @@ class PairTable:
 
     def get(self, left: int, right: int) -> np.ndarray:
         key = (left << 32) | right
-        lo = int(np.searchsorted(self.keys, key, "left"))
-        hi = int(np.searchsorted(self.keys, key, "right"))
+        lo, hi = self.keys.searchsorted((key, key + 1)).tolist()
         return self.nids[lo:hi]
 
 
@@ -156,6 +154,7 @@ class NameStore(Sequence):
         self._words = words
         self._idf = idf
         self._ptr = indptr.tolist()
+        self.lengths = np.diff(indptr).astype(np.int32)  # words per name
         self._cache: dict[int, IndexedName] = {}  # views of recently scored names
 
     def __len__(self) -> int:
@@ -185,6 +184,56 @@ class NameStore(Sequence):
             yield self[i]
 
 
+def _remember(cache: dict, key, value):
+    """Keep `value` in a per-word cache of at most STAND_IN_CACHE entries. When full, the older half
+    goes (dicts keep insertion order): the words still in use come back at once, where emptying it
+    all made every word of the next queries a miss."""
+    if len(cache) >= STAND_IN_CACHE:
+        for old in list(islice(cache, STAND_IN_CACHE // 2)):
+            del cache[old]
+    cache[key] = value
+    return value
+
+
+def _by_rarest_word(tokens: np.ndarray, lens: np.ndarray, indptr: np.ndarray, vocab: int) -> np.ndarray | None:
+    """Name order that groups names by their rarest word (fewest names), ties by load order."""
+    if len(lens) < 2 or not len(tokens):
+        return None
+    df = np.bincount(tokens, minlength=vocab).astype(np.int64)  # a word twice in a name counts twice: a ranking only
+    rarest = np.minimum.reduceat(df[tokens] * vocab + tokens, np.minimum(indptr[:-1], len(tokens) - 1))
+    rarest[lens == 0] = np.iinfo(np.int64).max
+    return np.argsort(rarest, kind="stable")
+
+
+def _best(cand: np.ndarray, scores: np.ndarray, lengths: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The best `limit` names scoring at least a quarter of the best, best first. Among equal scores the
+    shorter name comes first (it has fewer words the query does not explain), then a fixed scramble of
+    the ids: the same in every run, and favouring no list by its load order."""
+    top = float(scores.max()) * 0.25
+    if top <= 0.0:
+        return []
+    keep = np.flatnonzero(scores >= top)
+    if len(keep) > limit:
+        got = scores[keep]
+        cut = np.partition(got, len(got) - limit)[len(got) - limit]
+        keep = keep[got >= cut]
+    scramble = (cand[keep].astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+    order = keep[np.lexsort((scramble, lengths[cand[keep]], -scores[keep]))[:limit]]
+    return list(zip(cand[order].tolist(), scores[order].tolist()))
+
+
+@dataclass(slots=True)
+class _Group:
+    """One query word's part in candidate generation: the postings that put names among the
+    candidates (`drive`), every listed word it stands for with its weight (`words`), the names found
+    through two neighbouring listed words (`pairs`), and whether some stand-in was too common to drive."""
+
+    drive: list[tuple[float, np.ndarray]]
+    words: list[tuple[int, float]]
+    pairs: list[tuple[float, np.ndarray]]
+    common: bool
+
+
 @dataclass
 class CandidateIndex:
     names: NameStore
@@ -203,6 +252,7 @@ class CandidateIndex:
         self._idf = self.idf.tolist()
         self._n = max(1, len(self.names))
         self._stand_in_cache: dict[tuple[str, bool], tuple[dict[int, float], dict[str, float], np.ndarray | None]] = {}
+        self._group_cache: dict[tuple[str, bool, float], tuple[_Group | None, tuple[int, int] | None, StandIns]] = {}
 
     # ---- build -------------------------------------------------------------------------
     @classmethod
@@ -226,8 +276,20 @@ class CandidateIndex:
         tok_ids = np.frombuffer(flat, dtype=np.int32).copy() if flat else np.zeros(0, np.int32)
         tags = np.frombuffer(flat_tags, dtype=np.uint8).copy() if flat_tags else np.zeros(0, np.uint8)
         lens = np.frombuffer(lengths, dtype=np.int32) if lengths else np.zeros(0, np.int32)
+        ent_ids = np.frombuffer(ent, dtype=np.int32).copy() if ent else np.zeros(0, np.int32)
+        kind_ids = np.frombuffer(kinds, dtype=np.uint8).copy() if kinds else np.zeros(0, np.uint8)
+        persons = np.frombuffer(person, dtype=np.uint8).astype(bool)
         name_indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lens, out=name_indptr[1:])
+        # Names that share their rarest word get neighbouring ids, so the candidates one query word
+        # finds sit together in memory: on a list too large for the CPU caches, reading their words
+        # costs a fraction of the cache misses it would in load order.
+        order = _by_rarest_word(tok_ids, lens, name_indptr, len(vocab))
+        if order is not None:
+            at = np.arange(len(tok_ids)) + np.repeat(name_indptr[:-1][order] - np.cumsum(lens[order]) + lens[order], lens[order])
+            tok_ids, tags = tok_ids[at], tags[at]
+            lens, ent_ids, kind_ids, persons = lens[order], ent_ids[order], kind_ids[order], persons[order]
+            np.cumsum(lens, out=name_indptr[1:])
         owner = np.repeat(np.arange(n, dtype=np.int64), lens)
         # Postings: unique (token, name) pairs, sorted by token then name.
         pair = np.unique((tok_ids.astype(np.int64) << 32) | owner)
@@ -262,10 +324,7 @@ class CandidateIndex:
                 keys["equiv"][e].append(tid)
         frozen = {k: KeyTable.from_mapping(v) for k, v in keys.items()}
         unknown = float(np.percentile(idf, 75)) if len(idf) else 8.0
-        store = NameStore(np.frombuffer(ent, dtype=np.int32).copy() if ent else np.zeros(0, np.int32),
-                          np.frombuffer(kinds, dtype=np.uint8).copy() if kinds else np.zeros(0, np.uint8),
-                          np.frombuffer(person, dtype=np.uint8).astype(bool),
-                          name_indptr, tok_ids, tags, words, idf)
+        store = NameStore(ent_ids, kind_ids, persons, name_indptr, tok_ids, tags, words, idf)
         return cls(store, vocab, idf, indptr, postings, frozen, pairs, unknown, words)
 
     # ---- persistence -------------------------------------------------------------------
@@ -378,14 +437,7 @@ class CandidateIndex:
                 del hits[tid]
         split = self._split_pairs(tok) if len(tok) >= 4 else None
         got = (hits, StandIns(is_last, ((words[t], s) for t, s in hits.items())), split)
-        cache = self._stand_in_cache
-        if len(cache) >= STAND_IN_CACHE:
-            # The older half goes (dicts keep insertion order): the words still in use come back at once,
-            # where emptying it all made every word of the next queries a miss.
-            for old in list(islice(cache, STAND_IN_CACHE // 2)):
-                del cache[old]
-        cache[key] = got
-        return got
+        return _remember(self._stand_in_cache, key, got)
 
     def _inverse(self) -> list[str]:
         return self.words
@@ -424,6 +476,64 @@ class CandidateIndex:
             return None
         return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
 
+    def _word_group(self, tok: str, is_last: bool, mult: float) -> tuple[_Group | None, tuple[int, int] | None, StandIns]:
+        """A query word's group, its seed and its stand-ins, kept across queries like the stand-ins."""
+        key = (tok, is_last, mult)
+        got = self._group_cache.get(key)
+        if got is None:
+            hits, found_as, split = self._stand_ins(tok, is_last)
+            direct = [] if split is None else [(split, Q_EXACT * math.log1p(self._n / len(split)))]
+            group, seed = self._group(tok, hits, direct, mult) if hits or direct else (None, None)
+            got = _remember(self._group_cache, key, (group, seed, found_as))
+        return got
+
+    def _group(self, tok: str, hits: dict[int, float], direct: list[tuple[np.ndarray, float]],
+               mult: float) -> tuple[_Group, tuple[int, int] | None]:
+        """The stand-ins of one query word, best first, split into those that find candidates and the
+        rest; and, when none can find candidates, its rarest stand-in as a seed."""
+        idf_l, df, words = self._idf, self._df, self.words
+        postings, indptr = self.postings, self._indptr
+        own = self.vocab.get(tok)
+        # Best stand-ins first: by similarity, then by spelling distance (several sound alike),
+        # then the rarer word; then the word's id, so that a tie never depends on set order (the
+        # hash seed) and every process ranks alike.
+        # A stand-in weighs no more than the query word itself would: "CHENG" found as the rarer
+        # "CHENGTAI" must not outrank the names holding CHENG as written.
+        cap = idf_l[own] if own is not None else math.inf
+        ranked = [(tid, q * min(idf_l[tid], cap) * mult) for tid, q in hits.items()]
+        every = ranked  # all of them weigh in the ranking; only the best few find candidates
+        if len(ranked) <= MAX_EXPANSIONS:
+            ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1], kv[0]))
+        else:
+            ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1], kv[0]))
+            # Past the best few, rare stand-ins still come along while they are cheap: a cut-short
+            # word ("JAL") is ambiguous, and the listed one is as likely the 20th stand-in as the 2nd.
+            extra, spare = [], RARE_EXTRA_POSTINGS
+            for tid, w in ranked[MAX_EXPANSIONS : MAX_EXPANSIONS * 6]:
+                if df[tid] <= spare:
+                    spare -= df[tid]
+                    extra.append((tid, w))
+            ranked = ranked[:MAX_EXPANSIONS] + extra
+        budget = GROUP_CAP
+        drive: list[tuple[float, np.ndarray]] = []
+        common = len(every) > len(ranked)
+        for tid, w in ranked:
+            size = df[tid]
+            if size <= DRIVE_DF and size <= budget:
+                budget -= size
+                drive.append((w, postings[indptr[tid] : indptr[tid + 1]]))
+            else:
+                common = True
+        pairs = [(w * mult, got[:GROUP_CAP]) for got, w in direct]
+        drive += pairs
+        seed = None
+        if not drive and ranked:
+            rarest = min(ranked, key=lambda kv: df[kv[0]])[0]
+            seed = (df[rarest], rarest)
+        # Ascending weight, so that a name reached twice keeps the better weight.
+        drive.sort(key=lambda x: x[0])
+        return _Group(drive, every, pairs, common), seed
+
     def candidate_names(self, tokens: tuple[str, ...], tags: tuple[int, ...], limit: int = 100,
                         found: dict[str, dict[str, float]] | None = None) -> list[tuple[int, float]]:
         """Name ids ranked by the rarity-weighted sum of query tokens they contain.
@@ -438,20 +548,21 @@ class CandidateIndex:
         queries: list[tuple[str, int, str | None]] = [(t, g, None) for t, g in zip(tokens, tags)]
         exact_only = len(queries)
         # Query words split by a stray space or a hyphen ("INVERSI ONES", "AL BADRI"): exact lookups only.
+        # A single letter may be an initial even where it reads as a particle ("E INSTITUTE").
         for (a, ta, _), (b, tb, _) in zip(queries, queries[1:exact_only]):
-            if ta in _WEAK or tb in _WEAK:
-                continue
-            queries.append((a + b, Tag.OTHER, "join:" + a))
-            if len(a) == 1 and len(b) > 1:
+            weak_a, weak_b = ta in _WEAK, tb in _WEAK
+            if not (weak_a or weak_b):
+                queries.append((a + b, Tag.OTHER, "join:" + a))
+            if len(a) == 1 and len(b) > 1 and not weak_b:
                 queries.append((b, Tag.OTHER, "init_left:" + a))
-            elif len(b) == 1 and len(a) > 1:
+            elif len(b) == 1 and len(a) > 1 and not weak_a:
                 queries.append((a, Tag.OTHER, "init_right:" + b))
         last = len(tokens) - 1
         has_strong = any(t not in _WEAK and len(tok) > 1 for tok, t in zip(tokens, tags))
-        vocab, df, idf_l, words = self.vocab, self._df, self._idf, self.words
+        vocab, idf_l = self.vocab, self._idf
         n = self._n
         # Per query word: its driving postings (weight, name ids) and its common words (token id, weight).
-        groups: list[tuple[list[tuple[float, list[int]]], list[tuple[int, float]]]] = []
+        groups: list[_Group] = []
         seeds: list[tuple[int, int]] = []  # (df, token id) of the best word of a query word with no driving word
         boosts: list[tuple[int, float]] = []  # (token id, weight) of weak query words: tie-breakers only
         postings, indptr = self.postings, self._indptr
@@ -485,62 +596,32 @@ class CandidateIndex:
                 tid = vocab.get(tok)
                 hits = {tid: Q_CONCAT} if tid is not None else {}
             else:
-                hits, found_as, split = self._stand_ins(tok, i == last)
-                if split is not None:
-                    direct.append((split, Q_EXACT * math.log1p(n / len(split))))
+                word_group, seed, found_as = self._word_group(tok, i == last, TAG_WEIGHT[tag] if tag in _WEAK else 1.0)
                 if found is not None:
                     found[tok] = found_as
+                if seed is not None:
+                    seeds.append(seed)
+                if word_group is not None:
+                    groups.append(word_group)
+                continue
             if not hits and not direct:
                 continue
-            mult = TAG_WEIGHT[tag] if tag in _WEAK else 1.0
-            own = vocab.get(tok)
-            # Best stand-ins first: by similarity, then by spelling distance (several sound alike),
-            # then the rarer word; then the word's id, so that a tie never depends on set order (the
-            # hash seed) and every process ranks alike.
-            # A stand-in weighs no more than the query word itself would: "CHENG" found as the rarer
-            # "CHENGTAI" must not outrank the names holding CHENG as written.
-            cap = idf_l[own] if own is not None else math.inf
-            ranked = [(tid, q * min(idf_l[tid], cap) * mult) for tid, q in hits.items()]
-            if len(ranked) <= MAX_EXPANSIONS:
-                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], -kv[1], kv[0]))
-            else:
-                ranked.sort(key=lambda kv: (kv[0] != own, -hits[kv[0]], OSA.distance(tok, words[kv[0]]), -kv[1], kv[0]))
-                # Past the best few, rare stand-ins still come along while they are cheap: a cut-short
-                # word ("JAL") is ambiguous, and the listed one is as likely the 20th stand-in as the 2nd.
-                extra, spare = [], RARE_EXTRA_POSTINGS
-                for tid, w in ranked[MAX_EXPANSIONS : MAX_EXPANSIONS * 6]:
-                    if df[tid] <= spare:
-                        spare -= df[tid]
-                        extra.append((tid, w))
-                ranked = ranked[:MAX_EXPANSIONS] + extra
-            budget = GROUP_CAP
-            drive: list[tuple[float, np.ndarray]] = []
-            common: list[tuple[int, float]] = []
-            for tid, w in ranked:
-                size = df[tid]
-                if size <= DRIVE_DF and size <= budget:
-                    budget -= size
-                    drive.append((w, postings[indptr[tid] : indptr[tid + 1]]))
-                else:
-                    common.append((tid, w))
-            for got, w in direct:
-                drive.append((w * mult, got[:GROUP_CAP]))
-            if not drive and ranked:
-                best = min(ranked, key=lambda kv: df[kv[0]])[0]
-                seeds.append((df[best], best))
-            # Ascending weight, so that a name reached twice keeps the better weight.
-            drive.sort(key=lambda x: x[0])
-            groups.append((drive, common))
+            group, seed = self._group(tok, hits, direct, TAG_WEIGHT[tag] if tag in _WEAK else 1.0)
+            if seed is not None:
+                seeds.append(seed)
+            groups.append(group)
         if not groups:
             return []
-        reached = sum(len(nids) for drive, _ in groups for _, nids in drive)
-        if reached <= DICT_PATH_MAX and not any(common for _, common in groups):
+        reached = sum(len(nids) for g in groups for _, nids in g.drive)
+        if reached <= DICT_PATH_MAX and not any(g.common for g in groups):
             return self._rank_small(groups, boosts, limit)
         for tid, w in boosts:
-            groups.append(([], [(tid, w)]))
+            groups.append(_Group([], [(tid, w)], [], True))
         if reached:
-            cand = np.concatenate([nids for drive, _ in groups for _, nids in drive]).astype(np.int64)
-            cand.sort()  # sort + neighbour mask: several times faster than np.unique's hashing here
+            cand = np.concatenate([nids for g in groups for _, nids in g.drive])
+            # The postings are sorted runs, which a stable sort merges: several times faster than
+            # quicksort or np.unique's hashing here; then a neighbour mask drops the repeats.
+            cand.sort(kind="stable")
             if len(cand) > 1:
                 cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
         elif seeds:
@@ -556,32 +637,15 @@ class CandidateIndex:
             cand = cand[:SEED_CAP].astype(np.int64)
         else:
             return []
-        scores = self._accumulate(cand, groups, limit)
-        top = float(scores.max()) * 0.25
-        if top <= 0.0:
-            return []
-        keep = np.flatnonzero(scores >= top)
-        if len(keep) > limit:
-            # The best `limit`. Names tied at the cut are drawn by a fixed scramble of their ids: the same
-            # in every run, and favouring no list by its load order.
-            got = scores[keep]
-            cut = np.partition(got, len(got) - limit)[len(got) - limit]
-            above = keep[got > cut]
-            tied = keep[got == cut]
-            need = limit - len(above)
-            if len(tied) > need:
-                scramble = (cand[tied].astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
-                tied = tied[np.argsort(scramble, kind="stable")[:need]]
-            keep = np.sort(np.concatenate((above, tied)))
-        order = keep[np.argsort(-scores[keep], kind="stable")]
-        return list(zip(cand[order].tolist(), scores[order].tolist()))
+        return _best(cand, self._accumulate(cand, groups), self.names.lengths, limit)
 
-    def _rank_small(self, groups, boosts: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
-        """Few names reached and no common words: plain dicts beat numpy's per-call overhead."""
+    def _rank_small(self, groups: list[_Group], boosts: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+        """Few names reached and no common words: plain dicts beat numpy's per-call overhead. The
+        scores, and so the ranking, are the same as the numpy path's."""
         acc: dict[int, float] | None = None
-        for drive, _ in groups:
+        for group in groups:
             best: dict[int, float] = {}
-            for w, nids in drive:
+            for w, nids in group.drive:
                 best.update(dict.fromkeys(nids.tolist(), w))
             if acc is None:
                 acc = best  # the first word's names need no adding up
@@ -592,52 +656,57 @@ class CandidateIndex:
         if not acc:
             return []
         df, postings, indptr = self._df, self.postings, self._indptr
+        cand = np.fromiter(acc, dtype=np.int64, count=len(acc))
         for tid, w in boosts:
+            post = postings[indptr[tid] : indptr[tid + 1]]
             if df[tid] <= BOOST_DF:
-                for nid in acc.keys() & postings[indptr[tid] : indptr[tid + 1]].tolist():
-                    acc[nid] += w
-        # A stable sort is what heapq.nlargest promises to equal, at C speed; the floor is applied after the cut.
-        ranked = sorted(acc.items(), key=itemgetter(1), reverse=True)[:limit]
-        top = ranked[0][1] * 0.25
-        while ranked[-1][1] < top:
-            ranked.pop()
-        return ranked
+                held = acc.keys() & post.tolist()
+            else:  # a common weak word ("AL"): its postings are searched, not listed
+                pos = np.minimum(np.searchsorted(post, cand), len(post) - 1)
+                held = cand[post[pos] == cand].tolist()
+            for nid in held:
+                acc[nid] += w
+        return _best(cand, np.fromiter(acc.values(), dtype=np.float64, count=len(acc)), self.names.lengths, limit)
 
-    def _accumulate(self, cand: np.ndarray, groups, limit: int) -> np.ndarray:
+    def _accumulate(self, cand: np.ndarray, groups: list[_Group]) -> np.ndarray:
         """Per candidate name (sorted ids): the sum over query words of the best weight it earns for
-        each. A common word's postings are long but sorted: candidates are looked up in them by binary
-        search, and only the candidates that could still reach the best `limit` with every common word
-        added; the others keep their lower score from the driving words (they are cut anyway)."""
-        postings, indptr = self.postings, self._indptr
-        n = len(cand)
-        per_group = []
-        for drive, _ in groups:
-            arr = np.zeros(n, dtype=np.float64)
-            for w, nids in drive:
-                arr[np.searchsorted(cand, nids)] = w  # weights ascend: a later, better one overwrites
-            per_group.append(arr)
-        acc = np.zeros(n, dtype=np.float64)
-        for arr in per_group:
-            acc += arr
-        most = sum(max((w for _, w in common), default=0.0) for _, common in groups)
-        if most <= 0.0:
-            return acc
-        live = np.arange(n)
-        if n > limit:
-            kth = np.partition(acc, n - limit)[n - limit]  # the best `limit` score at least this much
-            live = np.flatnonzero(acc + most >= kth)
-        sub = cand[live]
-        total = np.zeros(len(live), dtype=np.float64)
-        for arr, (_, common) in zip(per_group, groups):
-            best = arr[live]
-            for tid, w in common:
-                post = postings[indptr[tid] : indptr[tid + 1]]
-                pos = np.searchsorted(post, sub)
-                np.minimum(pos, len(post) - 1, out=pos)
-                np.maximum(best, (post[pos] == sub) * w, out=best)
-            total += best  # summed in the same order as the driving scores, so equal sums stay equal
-        acc[live] = total
-        return acc
+        each. The candidates' own words are looked up among the query's stand-ins, so the cost follows
+        the candidates, however long the postings of a common word grow with the list."""
+        n, width = len(cand), len(groups)
+        best = np.zeros(width * n, dtype=np.float64)  # best weight per (query word, candidate)
+        table: dict[int, tuple[int, float]] = {}  # listed word -> (query word's offset in `best`, weight)
+        again: list[tuple[int, int, float]] = []  # a listed word that several query words stand for (rare)
+        for g, group in enumerate(groups):
+            for tid, w in group.words:
+                if tid in table:
+                    again.append((tid, g * n, w))
+                else:
+                    table[tid] = (g * n, w)
+        if table:
+            starts = self.names.indptr[cand]
+            lens = self.names.lengths[cand]
+            ends = np.cumsum(lens)
+            held = self.names.tokens[np.arange(int(ends[-1])) + np.repeat(starts - (ends - lens), lens)]
+            slot = np.full(len(self.words), -1, dtype=np.int32)
+            slot[np.fromiter(table, dtype=np.int64, count=len(table))] = np.arange(len(table), dtype=np.int32)
+            pos = slot[held]
+            hit = np.flatnonzero(pos >= 0)
+            row = np.searchsorted(ends, hit, side="right")  # the candidate holding each hit
+            pos = pos[hit]
+            offset = np.fromiter((g for g, _ in table.values()), dtype=np.int64, count=len(table))
+            weight = np.fromiter((w for _, w in table.values()), dtype=np.float64, count=len(table))
+            np.maximum.at(best, row + offset[pos], weight[pos])
+            if again:
+                held = held[hit]
+                for tid, g, w in again:
+                    at = row[held == tid] + g
+                    best[at] = np.maximum(best[at], w)
+        for g, group in enumerate(groups):
+            for w, nids in group.pairs:
+                at = np.searchsorted(cand, nids) + g * n
+                best[at] = np.maximum(best[at], w)
+        # Summed query word by query word, in the same order for every name, so equal sums stay equal.
+        return best.reshape(width, n).sum(axis=0)
 
     @staticmethod
     def weight(df: int, n: int) -> float:
