@@ -83,3 +83,18 @@ def test_dict_and_numpy_paths_rank_alike(sdn_matcher, queries, monkeypatch):
     large = [index.candidate_names(t, g, limit=64) for t, g in calls]
     assert small == large
     assert sum(1 for r in small if len(r) == 64) > 50  # the cut at `limit` was exercised
+
+
+def test_names_renumbered_by_rarest_word_keep_their_entity_and_words():
+    from tamiz.index.inverted import CandidateIndex, IndexedName
+
+    raw = [("garcia", "lopez", "maria"), ("garcia", "lopez", "perez"), (), ("zuluaga", "garcia"), ("lopez", "garcia"),
+           ("garcia", "zuluaga", "lopez")]
+    index = CandidateIndex.build(IndexedName(i, "primary", True, t, (0,) * len(t)) for i, t in enumerate(raw))
+    # Every name still belongs to its entity and holds its own words, whatever its new number.
+    assert sorted((n.entity, n.tokens) for n in index.names) == sorted(enumerate(raw))
+    # The two names holding the rarest word (ZULUAGA) now sit next to each other.
+    ids = sorted(index.names_with("zuluaga"))
+    assert ids[1] - ids[0] == 1
+    found = [index.names[nid].entity for nid, _ in index.candidate_names(("lopez", "zuluaga"), (0, 0), limit=5)]
+    assert found[0] == 5 and 3 in found
