@@ -2,15 +2,17 @@
 phonetic, consonant-skeleton, single-deletion (SymSpell) and prefix keys.
 
 Typos, OCR errors and transpositions meet their listed token by dictionary
-lookup instead of a scan, so the cost of a query depends on the posting lists
-it touches, not on the size of the list. Names are kept as flat numpy arrays
-(token ids per name in CSR form), so a million names cost tens of megabytes,
-not gigabytes of Python objects.
+lookup instead of a scan. Names are kept as flat numpy arrays (token ids per
+name in CSR form, numbered by their rarest word so that names found together
+sit together in memory), so a million names cost tens of megabytes, not
+gigabytes of Python objects.
 
 Posting lists of common words grow with the list; to keep the cost of a query
-flat, only rare words (and the rarest stand-ins of a fuzzy word) *drive*: their
-postings form the candidate set. Common words only add weight to candidates
-already found: each candidate is looked up in the common word's sorted postings.
+from growing with them, only rare words (and the rarest stand-ins of a fuzzy
+word) *drive*, up to a cap per query word: their postings form the candidate
+set. Each candidate is then scored by looking its own words up among every
+stand-in of the query, so common words add their weight without their postings
+ever being read.
 """
 
 from __future__ import annotations
