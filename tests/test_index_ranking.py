@@ -50,7 +50,9 @@ def _reference(index: inverted.CandidateIndex, cand: np.ndarray, groups) -> np.n
     return out
 
 
-def test_candidate_scores_equal_the_reference(sdn_matcher, queries, monkeypatch):
+@pytest.mark.parametrize("slot_table_max", [1 << 18, 0], ids=["direct table", "binary search"])
+def test_candidate_scores_equal_the_reference(sdn_matcher, queries, monkeypatch, slot_table_max):
+    monkeypatch.setattr(inverted, "SLOT_TABLE_MAX", slot_table_max)
     index = sdn_matcher.index
     seen: list[tuple[np.ndarray, list]] = []
     fast = inverted.CandidateIndex._accumulate

@@ -44,6 +44,7 @@ DICT_PATH_MAX = 300  # names reached below which plain dicts rank faster than nu
 BOOST_DF = 400  # a weak word (title, particle, initial) in more names than this is searched for, not listed, in the fast path
 # Lookup qualities: how sure a key hit is that the query token means this listed token.
 Q_EXACT, Q_EQUIV, Q_EDIT, Q_PHON, Q_SKEL, Q_PREFIX, Q_CONCAT = 1.0, 0.9, 0.8, 0.8, 0.75, 0.7, 0.9
+SLOT_TABLE_MAX = 1 << 18  # vocabularies up to this size get a direct word -> query-word table per scoring
 STAND_IN_CACHE = 16_384  # query words whose stand-ins are kept between queries (bounded: new words keep coming)
 VIEW_CACHE = 200_000  # name views kept between queries (a name scored once is often scored again)
 KINDS = ("primary", "alias", "weak_alias", "previous", "new", "original_script")
@@ -689,9 +690,16 @@ class CandidateIndex:
             lens = self.names.lengths[cand]
             ends = np.cumsum(lens)
             held = self.names.tokens[np.arange(int(ends[-1])) + np.repeat(starts - (ends - lens), lens)]
-            slot = np.full(len(self.words), -1, dtype=np.int32)
-            slot[np.fromiter(table, dtype=np.int64, count=len(table))] = np.arange(len(table), dtype=np.int32)
-            pos = slot[held]
+            keys = np.fromiter(table, dtype=np.int32, count=len(table))
+            if len(self.words) <= SLOT_TABLE_MAX:
+                # Listed word -> its entry in the table: one gather per word the candidates hold.
+                slot = np.full(len(self.words), -1, dtype=np.int32)
+                slot[keys] = np.arange(len(table), dtype=np.int32)
+                pos = slot[held]
+            else:  # a vocabulary too large to fill a table for every query: binary search the few keys
+                order = np.argsort(keys).astype(np.int32)
+                at = np.minimum(np.searchsorted(keys[order], held), len(keys) - 1)
+                pos = np.where(keys[order][at] == held, order[at], -1)
             hit = np.flatnonzero(pos >= 0)
             row = np.searchsorted(ends, hit, side="right")  # the candidate holding each hit
             pos = pos[hit]
