@@ -39,6 +39,16 @@ def sdn_files() -> list[Path]:
     return [base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")]
 
 
+@pytest.fixture(scope="session")
+def sdn_matcher():
+    """A matcher over the whole real SDN, built once for every test that only reads it."""
+    from tamiz.match import Matcher
+    from tamiz.sources.ofac_csv import parse
+
+    base = need(LISTS / "us_ofac_sdn")
+    return Matcher.build(parse([base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")], "us_ofac_sdn").entities)
+
+
 @pytest.fixture
 def cons_files() -> list[Path]:
     base = need(LISTS / "us_ofac_consolidated")

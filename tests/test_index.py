@@ -8,16 +8,6 @@ import pytest
 
 from tamiz.index import CandidateIndex
 from tamiz.match import Matcher, Query
-from tests.conftest import LISTS, need
-
-
-@pytest.fixture(scope="module")
-def sdn_matcher() -> Matcher:
-    base = need(LISTS / "us_ofac_sdn")
-    from tamiz.sources.ofac_csv import parse
-
-    entities = parse([base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")], "us_ofac_sdn").entities
-    return Matcher.build(entities)
 
 
 def _ids(m: Matcher, name: str, limit: int = 20) -> list[str]:

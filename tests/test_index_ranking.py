@@ -14,19 +14,9 @@ import numpy as np
 import pytest
 
 import tamiz.index.inverted as inverted
-from tamiz.match import Matcher
 from tamiz.match.matcher import _Analysed
 from tamiz.match import Query
-from tests.conftest import BENCH, LISTS, need
-
-
-@pytest.fixture(scope="module")
-def sdn_matcher() -> Matcher:
-    base = need(LISTS / "us_ofac_sdn")
-    from tamiz.sources.ofac_csv import parse
-
-    entities = parse([base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")], "us_ofac_sdn").entities
-    return Matcher.build(entities)
+from tests.conftest import BENCH, need
 
 
 @pytest.fixture(scope="module")

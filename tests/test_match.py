@@ -14,15 +14,6 @@ MENCHO = "us_ofac_sdn:17674"
 CJNG = "us_ofac_sdn:17671"
 
 
-@pytest.fixture(scope="module")
-def sdn() -> Matcher:
-    base = need(LISTS / "us_ofac_sdn")
-    from tamiz.sources.ofac_csv import parse
-
-    entities = parse([base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")], "us_ofac_sdn").entities
-    return Matcher.build(entities)
-
-
 def _hit(m: Matcher, query: Query, entity_id: str) -> Hit | None:
     return next((h for h in m.search(query, limit=10) if h.entity.id == entity_id), None)
 
@@ -48,10 +39,10 @@ def _matched(m: Matcher, name: str, entity_id: str, **kw) -> bool:
         ("SEPRIV SA DE CV", "us_ofac_sdn:18460"),  # "S.A. DE C.V." written loosely
     ],
 )
-def test_listed_party_is_matched(sdn, name, entity_id):
+def test_listed_party_is_matched(sdn_matcher, name, entity_id):
     if entity_id == "us_ofac_sdn:18460":
-        entity_id = next(e.id for e in sdn.entities if e.caption.startswith("SEPRIV"))
-    assert _matched(sdn, name, entity_id)
+        entity_id = next(e.id for e in sdn_matcher.entities if e.caption.startswith("SEPRIV"))
+    assert _matched(sdn_matcher, name, entity_id)
 
 
 @pytest.mark.parametrize(
@@ -64,53 +55,53 @@ def test_listed_party_is_matched(sdn, name, entity_id):
         "ОСЕГУЕРА Cervantes Nemesio",  # a whole word in Cyrillic script, transliterated
     ],
 )
-def test_evasions_still_find_the_listed_party(sdn, name):
-    assert _matched(sdn, name, MENCHO)
+def test_evasions_still_find_the_listed_party(sdn_matcher, name):
+    assert _matched(sdn_matcher, name, MENCHO)
 
 
-def test_legal_form_never_carries_a_company_match(sdn):
-    hits = [h for h in sdn.search(Query("SERVICIOS S.A. DE C.V."), limit=10) if h.match]
+def test_legal_form_never_carries_a_company_match(sdn_matcher):
+    hits = [h for h in sdn_matcher.search(Query("SERVICIOS S.A. DE C.V."), limit=10) if h.match]
     for h in hits:
         assert any(p in h.entity.caption for p in ("SERVICIO", "SERVICES")), h.entity.caption
 
 
-def test_date_of_birth_clash_lowers_the_score(sdn):
-    plain = _hit(sdn, Query("OSEGUERA CERVANTES, Nemesio"), MENCHO)
-    same = _hit(sdn, Query("OSEGUERA CERVANTES, Nemesio", birth_dates=["1966-07-17"]), MENCHO)
-    clash = _hit(sdn, Query("OSEGUERA CERVANTES, Nemesio", birth_dates=["1980-02-01"]), MENCHO)
+def test_date_of_birth_clash_lowers_the_score(sdn_matcher):
+    plain = _hit(sdn_matcher, Query("OSEGUERA CERVANTES, Nemesio"), MENCHO)
+    same = _hit(sdn_matcher, Query("OSEGUERA CERVANTES, Nemesio", birth_dates=["1966-07-17"]), MENCHO)
+    clash = _hit(sdn_matcher, Query("OSEGUERA CERVANTES, Nemesio", birth_dates=["1980-02-01"]), MENCHO)
     assert same.score >= plain.score > clash.score
     assert not clash.match
     assert any(f.name == "dob_clash" for f in clash.features)
     assert "1980-02-01" in clash.explanation
-    year = _hit(sdn, Query("Nemesio Oseguera", birth_dates=["1966"]), MENCHO)
+    year = _hit(sdn_matcher, Query("Nemesio Oseguera", birth_dates=["1966"]), MENCHO)
     assert any(f.name in ("dob_year_match", "dob_match") for f in year.features)
 
 
-def test_identifier_match_is_near_certain(sdn):
-    entity = next(e for e in sdn.entities if e.schema == "Person" and any(i.type == "curp" for i in e.identifiers))
+def test_identifier_match_is_near_certain(sdn_matcher):
+    entity = next(e for e in sdn_matcher.entities if e.schema == "Person" and any(i.type == "curp" for i in e.identifiers))
     curp = next(i for i in entity.identifiers if i.type == "curp")
     family = (entity.names[0].family or entity.caption).split()[0]
-    hit = _hit(sdn, Query(family, schema="Person", identifiers=[curp.value]), entity.id)
+    hit = _hit(sdn_matcher, Query(family, schema="Person", identifiers=[curp.value]), entity.id)
     assert hit is not None and hit.score >= 0.99 and hit.match
-    other = _hit(sdn, Query(entity.caption, identifiers=[Identifier("curp", "XXXX000000HXXXXX00")]), entity.id)
+    other = _hit(sdn_matcher, Query(entity.caption, identifiers=[Identifier("curp", "XXXX000000HXXXXX00")]), entity.id)
     assert any(f.name == "identifier_clash" for f in other.features)
 
 
-def test_person_query_does_not_match_a_vessel(sdn):
-    vessel = next(e for e in sdn.entities if e.schema == "Vessel")
-    assert _matched(sdn, vessel.caption, vessel.id)
-    assert _hit(sdn, Query(vessel.caption, schema="Person"), vessel.id) is None
+def test_person_query_does_not_match_a_vessel(sdn_matcher):
+    vessel = next(e for e in sdn_matcher.entities if e.schema == "Vessel")
+    assert _matched(sdn_matcher, vessel.caption, vessel.id)
+    assert _hit(sdn_matcher, Query(vessel.caption, schema="Person"), vessel.id) is None
 
 
-def test_gender_and_country_count(sdn):
-    base = _hit(sdn, Query("Nemesio Oseguera Cervantes"), MENCHO)
-    other = _hit(sdn, Query("Nemesio Oseguera Cervantes", gender="female", countries=["Spain"]), MENCHO)
-    if sdn.entities[[e.id for e in sdn.entities].index(MENCHO)].gender:
+def test_gender_and_country_count(sdn_matcher):
+    base = _hit(sdn_matcher, Query("Nemesio Oseguera Cervantes"), MENCHO)
+    other = _hit(sdn_matcher, Query("Nemesio Oseguera Cervantes", gender="female", countries=["Spain"]), MENCHO)
+    if sdn_matcher.entities[[e.id for e in sdn_matcher.entities].index(MENCHO)].gender:
         assert other.score < base.score
 
 
-def test_hits_explain_themselves_and_serialise(sdn):
-    hit = _hit(sdn, Query("Nemesio Oseguera", birth_dates=["1966"]), MENCHO)
+def test_hits_explain_themselves_and_serialise(sdn_matcher):
+    hit = _hit(sdn_matcher, Query("Nemesio Oseguera", birth_dates=["1966"]), MENCHO)
     assert hit.explanation and hit.explanation.endswith(".")
     assert "cervantes" in hit.explanation  # the listed part the query left out is named
     data = json.loads(json.dumps(hit.to_dict()))
@@ -119,22 +110,22 @@ def test_hits_explain_themselves_and_serialise(sdn):
     assert names and names[0]["query"] == "Nemesio Oseguera" and names[0]["candidate"]
 
 
-def test_near_misses_are_shown_but_not_matched(sdn):
-    hits = sdn.search(Query("Nemesio Oseguera Ramos", birth_dates=["1990-01-01"]), limit=10)
+def test_near_misses_are_shown_but_not_matched(sdn_matcher):
+    hits = sdn_matcher.search(Query("Nemesio Oseguera Ramos", birth_dates=["1990-01-01"]), limit=10)
     assert hits and not any(h.match for h in hits if h.entity.id == MENCHO)
 
 
-def test_threshold_and_weights_per_request(sdn):
+def test_threshold_and_weights_per_request(sdn_matcher):
     q = Query("Nemesio Oseguera", birth_dates=["1970-01-01"])
-    strict = _hit(sdn, q, MENCHO)
-    sdn_hits = sdn.search(q, threshold=0.5)
+    strict = _hit(sdn_matcher, q, MENCHO)
+    sdn_hits = sdn_matcher.search(q, threshold=0.5)
     assert any(h.entity.id == MENCHO and h.match for h in sdn_hits)
-    lenient = sdn.search(q, weights={"dob_clash": 0.0})
+    lenient = sdn_matcher.search(q, weights={"dob_clash": 0.0})
     assert next(h for h in lenient if h.entity.id == MENCHO).score > strict.score
 
 
-def test_unrelated_synthetic_person_raises_no_match(sdn):
-    hits = sdn.search(Query("Kathryn Barr", schema="Person", birth_dates=["1966-07-06"], countries=["ae"], gender="female"))
+def test_unrelated_synthetic_person_raises_no_match(sdn_matcher):
+    hits = sdn_matcher.search(Query("Kathryn Barr", schema="Person", birth_dates=["1966-07-06"], countries=["ae"], gender="female"))
     assert not any(h.match for h in hits)
 
 
@@ -157,33 +148,33 @@ def test_compare_pairs():
         ("ZABALA PADILLA, Ornar Arturo", "us_ofac_sdn:11350"),  # OCR: "rn" read for "m"
     ],
 )
-def test_degraded_spellings_still_match(sdn, name, entity_id):
-    assert _matched(sdn, name, entity_id)
+def test_degraded_spellings_still_match(sdn_matcher, name, entity_id):
+    assert _matched(sdn_matcher, name, entity_id)
 
 
-def test_a_distinctive_word_swapped_for_another_is_not_a_match(sdn):
+def test_a_distinctive_word_swapped_for_another_is_not_a_match(sdn_matcher):
     # The listed name is FUNDACION CENTRO FRUTICOLA ANDINO: ANDINO replaced by an unrelated word.
-    hit = _hit(sdn, Query("FUNDACION CENTRO FRUTICOLA CITICAR"), "us_ofac_sdn:10103")
+    hit = _hit(sdn_matcher, Query("FUNDACION CENTRO FRUTICOLA CITICAR"), "us_ofac_sdn:10103")
     assert hit is not None and not hit.match
     assert "replaced" in hit.explanation
     # A legal form swapped for another word stays a match: the name itself is all there.
-    assert _matched(sdn, "FUNDACION CENTRO FRUTICOLA ANDINO LIMITED", "us_ofac_sdn:10103")
+    assert _matched(sdn_matcher, "FUNDACION CENTRO FRUTICOLA ANDINO LIMITED", "us_ofac_sdn:10103")
 
 
-def test_one_merely_similar_word_is_not_enough(sdn):
-    assert not _matched(sdn, "ARCE C.V.", "us_ofac_sdn:25293")  # ARCE only sounds like ARIES
+def test_one_merely_similar_word_is_not_enough(sdn_matcher):
+    assert not _matched(sdn_matcher, "ARCE C.V.", "us_ofac_sdn:25293")  # ARCE only sounds like ARIES
 
 
-def test_full_dates_a_year_apart_with_another_day_are_a_full_clash(sdn: Matcher) -> None:
+def test_full_dates_a_year_apart_with_another_day_are_a_full_clash(sdn_matcher: Matcher) -> None:
     """OpenSanctions' synthetic "成 朱" (1952-02-22) must not match CHEN, Zhu (listed 17 Aug 1953):
     a different day in another year is not a one-digit year typo."""
-    chen = next(e for e in sdn.entities if e.caption == "CHEN, Zhu")
+    chen = next(e for e in sdn_matcher.entities if e.caption == "CHEN, Zhu")
     listed = chen.birth_dates[0].start
-    typo = _hit(sdn, Query("Zhu Chen", schema="Person", birth_dates=[f"{int(listed[:4]) - 1}{listed[4:]}"]), chen.id)
-    clash = _hit(sdn, Query("Zhu Chen", schema="Person", birth_dates=[f"{int(listed[:4]) - 1}-02-22"]), chen.id)
+    typo = _hit(sdn_matcher, Query("Zhu Chen", schema="Person", birth_dates=[f"{int(listed[:4]) - 1}{listed[4:]}"]), chen.id)
+    clash = _hit(sdn_matcher, Query("Zhu Chen", schema="Person", birth_dates=[f"{int(listed[:4]) - 1}-02-22"]), chen.id)
     assert typo is not None and clash is not None
     assert clash.score < typo.score
-    assert not _hit(sdn, Query("成 朱", schema="Person", birth_dates=["1952-02-22"], countries=["cn"], gender="male"),
+    assert not _hit(sdn_matcher, Query("成 朱", schema="Person", birth_dates=["1952-02-22"], countries=["cn"], gender="male"),
                     chen.id).match
 
 
@@ -196,8 +187,8 @@ def test_full_dates_a_year_apart_with_another_day_are_a_full_clash(sdn: Matcher)
         ("COMERCIALIZADORA JAL", "us_ofac_sdn:10654"),  # a cut-short word with 47 listed completions
     ],
 )
-def test_ambiguous_query_words_still_find_the_listed_party(sdn, name, entity_id):
-    assert _matched(sdn, name, entity_id)
+def test_ambiguous_query_words_still_find_the_listed_party(sdn_matcher, name, entity_id):
+    assert _matched(sdn_matcher, name, entity_id)
 
 
 def test_a_title_word_breaks_ties_among_many_namesakes():
@@ -211,11 +202,11 @@ def test_a_title_word_breaks_ties_among_many_namesakes():
     assert hit is not None and hit.match
 
 
-def test_a_query_ending_in_a_legal_form_does_not_match_a_person(sdn):
+def test_a_query_ending_in_a_legal_form_does_not_match_a_person(sdn_matcher):
     # MOKOM, Maxime has the weak alias "Colonel Rock": "ROCK S.A." names a company, not him.
-    hit = _hit(sdn, Query("ROCK S.A."), "us_ofac_sdn:20901")
+    hit = _hit(sdn_matcher, Query("ROCK S.A."), "us_ofac_sdn:20901")
     assert hit is not None and not hit.match
     assert "legal form" in hit.explanation
     # Short given names that merely look like legal-form slips ("Fa") are not legal forms.
-    assert _matched(sdn, "CHA, Ta Fa", "us_ofac_sdn:11281")
-    assert _matched(sdn, "ROCK", "us_ofac_sdn:20901")  # without the legal form, the weak alias matches
+    assert _matched(sdn_matcher, "CHA, Ta Fa", "us_ofac_sdn:11281")
+    assert _matched(sdn_matcher, "ROCK", "us_ofac_sdn:20901")  # without the legal form, the weak alias matches

@@ -22,15 +22,6 @@ from tests.conftest import BENCH, LISTS, need
 
 
 @pytest.fixture(scope="module")
-def sdn() -> Matcher:
-    base = need(LISTS / "us_ofac_sdn")
-    from tamiz.sources.ofac_csv import parse
-
-    entities = parse([base / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")], "us_ofac_sdn").entities
-    return Matcher.build(entities)
-
-
-@pytest.fixture(scope="module")
 def probes() -> list[Query]:
     cases = json.loads(need(BENCH / "name_variants.json").read_text())["cases"]
     rng = random.Random(5)
@@ -44,19 +35,19 @@ def probes() -> list[Query]:
     return queries
 
 
-def test_bound_is_never_below_the_score(sdn: Matcher, probes: list[Query]) -> None:
+def test_bound_is_never_below_the_score(sdn_matcher: Matcher, probes: list[Query]) -> None:
     checked = below_floor = 0
     for query in probes:
         aq = _Analysed(query)
-        for pos, _, nids in sdn._candidate_entities(aq, 16):
+        for pos, _, nids in sdn_matcher._candidate_entities(aq, 16):
             for nid in nids:
-                name = sdn.index.names[nid]
+                name = sdn_matcher.index.names[nid]
                 parts = aq.for_candidate(name.person)
                 if parts is None:
                     continue
-                most = aq.bound(parts, sdn._weight).score(name.tokens, name.tags, name.weights, name.person)
-                got = compare_parts(parts.tokens, parts.tags, name.tokens, name.tags, sdn._weight, name.person,
-                                    name.weights, aq.found, aq.cache, aq.weights(parts, sdn._weight)).score
+                most = aq.bound(parts, sdn_matcher._weight).score(name.tokens, name.tags, name.weights, name.person)
+                got = compare_parts(parts.tokens, parts.tags, name.tokens, name.tags, sdn_matcher._weight, name.person,
+                                    name.weights, aq.found, aq.cache, aq.weights(parts, sdn_matcher._weight)).score
                 assert got <= most + 1e-9, (query.name, name.tokens, got, most)
                 checked += 1
                 below_floor += most < 0.5
@@ -64,9 +55,9 @@ def test_bound_is_never_below_the_score(sdn: Matcher, probes: list[Query]) -> No
     assert below_floor > checked // 4  # the bound does prune: most candidates of a probe share one word
 
 
-def test_hits_are_the_same_without_the_bound(sdn: Matcher, probes: list[Query], monkeypatch) -> None:
-    with_bound = [[(h.entity.id, h.score, h.explanation) for h in sdn.search(q, limit=10)] for q in probes]
+def test_hits_are_the_same_without_the_bound(sdn_matcher: Matcher, probes: list[Query], monkeypatch) -> None:
+    with_bound = [[(h.entity.id, h.score, h.explanation) for h in sdn_matcher.search(q, limit=10)] for q in probes]
     monkeypatch.setattr(bound_module.QueryBound, "score", lambda self, *a: 1.0)
-    without = [[(h.entity.id, h.score, h.explanation) for h in sdn.search(q, limit=10)] for q in probes]
+    without = [[(h.entity.id, h.score, h.explanation) for h in sdn_matcher.search(q, limit=10)] for q in probes]
     assert with_bound == without
     assert sum(map(len, with_bound)) > 500
