@@ -63,6 +63,8 @@ def load(
         "stats": parsed.stats,
         "warnings": parsed.warnings,
     }
+    # A new version re-screens the monitored customers against what it added or changed, as an update does.
+    summary["monitoring"] = _monitor_after_update(store, [dataset] if result.created else [])
     _freshness(store, {dataset})
     if as_json:
         print_json(summary)
@@ -71,6 +73,7 @@ def load(
         out.print(f"loaded {dataset} v{v.version}: {v.entity_count} entities (published {v.published or 'unknown'})")
     else:
         out.print(f"{dataset}: files unchanged, still v{v.version} ({v.entity_count} entities)")
+    _print_monitoring(summary["monitoring"])
     for w in parsed.warnings[:20]:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     if len(parsed.warnings) > 20:
@@ -101,9 +104,7 @@ def update(
         for o in outcomes:
             colour = {"updated": "green", "unchanged": "dim", "not_modified": "dim"}.get(o.status, "red")
             out.print(f"[{colour}]{o.dataset}: {o.status}[/] {o.message}", highlight=False)
-        for m in monitoring:
-            out.print(f"monitoring {m['dataset']} v{m['version']}: {m['customers']} customers re-screened "
-                      f"against {m['delta_entities']} changed parties, {m['alerts_opened']} new alerts", highlight=False)
+        _print_monitoring(monitoring)
     try:
         _freshness(store, {o.dataset for o in outcomes})
     except TamizError as exc:  # the outcomes above already say the store is unreadable
@@ -192,6 +193,12 @@ def _monitor_after_update(store, datasets: list[str]) -> list[dict]:
     from tamiz.cases.monitor_runs import run_monitoring
 
     return run_monitoring(store, datasets)
+
+
+def _print_monitoring(monitoring: list[dict]) -> None:
+    for m in monitoring:
+        out.print(f"monitoring {m['dataset']} v{m['version']}: {m['customers']} customers re-screened "
+                  f"against {m['delta_entities']} changed parties, {m['alerts_opened']} new alerts", highlight=False)
 
 
 def parse_interval(text: str) -> float:
