@@ -198,6 +198,13 @@ def _remember(cache: dict, key, value):
     return value
 
 
+def _slices(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Flat positions of the slices [start, start + len) one after another: the words of chosen names
+    in a CSR array, in one numpy gather."""
+    ends = np.cumsum(lens)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - lens), lens)
+
+
 def _by_rarest_word(tokens: np.ndarray, lens: np.ndarray, indptr: np.ndarray, vocab: int) -> np.ndarray | None:
     """Name order that groups names by their rarest word (fewest names), ties by load order."""
     if len(lens) < 2 or not len(tokens):
@@ -289,9 +296,10 @@ class CandidateIndex:
         # costs a fraction of the cache misses it would in load order.
         order = _by_rarest_word(tok_ids, lens, name_indptr, len(vocab))
         if order is not None:
-            at = np.arange(len(tok_ids)) + np.repeat(name_indptr[:-1][order] - np.cumsum(lens[order]) + lens[order], lens[order])
+            lens = lens[order]
+            at = _slices(name_indptr[:-1][order], lens)
             tok_ids, tags = tok_ids[at], tags[at]
-            lens, ent_ids, kind_ids, persons = lens[order], ent_ids[order], kind_ids[order], persons[order]
+            ent_ids, kind_ids, persons = ent_ids[order], kind_ids[order], persons[order]
             np.cumsum(lens, out=name_indptr[1:])
         owner = np.repeat(np.arange(n, dtype=np.int64), lens)
         # Postings: unique (token, name) pairs, sorted by token then name.
@@ -564,7 +572,7 @@ class CandidateIndex:
         has_strong = any(t not in _WEAK and len(tok) > 1 for tok, t in zip(tokens, tags))
         vocab, idf_l = self.vocab, self._idf
         n = self._n
-        # Per query word: its driving postings (weight, name ids) and its common words (token id, weight).
+        # Per query word: the names it finds and the weights it gives (see _Group).
         groups: list[_Group] = []
         seeds: list[tuple[int, int]] = []  # (df, token id) of the best word of a query word with no driving word
         boosts: list[tuple[int, float]] = []  # (token id, weight) of weak query words: tie-breakers only
@@ -576,6 +584,7 @@ class CandidateIndex:
                 if i < exact_only and (tid := vocab.get(tok)) is not None:
                     boosts.append((tid, idf_l[tid] * TAG_WEIGHT[tag] * 0.5))
                 continue
+            mult = TAG_WEIGHT[tag] if tag in _WEAK else 1.0
             direct: list[tuple[np.ndarray, float]] = []
             if special is not None and special.startswith("join:"):
                 a = special[5:]
@@ -599,7 +608,7 @@ class CandidateIndex:
                 tid = vocab.get(tok)
                 hits = {tid: Q_CONCAT} if tid is not None else {}
             else:
-                word_group, seed, found_as = self._word_group(tok, i == last, TAG_WEIGHT[tag] if tag in _WEAK else 1.0)
+                word_group, seed, found_as = self._word_group(tok, i == last, mult)
                 if found is not None:
                     found[tok] = found_as
                 if seed is not None:
@@ -609,7 +618,7 @@ class CandidateIndex:
                 continue
             if not hits and not direct:
                 continue
-            group, seed = self._group(tok, hits, direct, TAG_WEIGHT[tag] if tag in _WEAK else 1.0)
+            group, seed = self._group(tok, hits, direct, mult)
             if seed is not None:
                 seeds.append(seed)
             groups.append(group)
@@ -686,10 +695,9 @@ class CandidateIndex:
                 else:
                     table[tid] = (g * n, w)
         if table:
-            starts = self.names.indptr[cand]
             lens = self.names.lengths[cand]
             ends = np.cumsum(lens)
-            held = self.names.tokens[np.arange(int(ends[-1])) + np.repeat(starts - (ends - lens), lens)]
+            held = self.names.tokens[_slices(self.names.indptr[cand], lens)]
             keys = np.fromiter(table, dtype=np.int32, count=len(table))
             if len(self.words) <= SLOT_TABLE_MAX:
                 # Listed word -> its entry in the table: one gather per word the candidates hold.
